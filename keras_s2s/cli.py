@@ -1,0 +1,231 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Command-line interface: `keras-s2s <command>`; each command calls one library function.
+
+Errors a user can fix (bad corpus, bad config, missing file) exit with code 2 and one
+line on stderr, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from keras_s2s import __version__
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _quiet_tensorflow() -> None:
+    # Must happen before TensorFlow is first imported.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _add_train_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run-dir", required=True, help="output directory (rerun to resume)")
+    p.add_argument("--config", help="JSON config file; flags override it")
+    p.add_argument("--rnn", choices=["gru", "lstm"])
+    p.add_argument("--attention", choices=["none", "bahdanau", "luong"])
+    p.add_argument("--tokenizer", choices=["sentencepiece", "char", "word"])
+    p.add_argument("--vocab-size", type=int)
+    p.add_argument("--embedding-dim", type=int)
+    p.add_argument("--units", type=int)
+    p.add_argument("--layers", type=int, help="encoder and decoder layers")
+    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--teacher-forcing-ratio", type=float)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-source-length", type=int)
+    p.add_argument("--max-target-length", type=int)
+    p.add_argument("--normalization", choices=["nmt_nfkc", "nfkc", "identity"])
+
+
+def _config_from_args(args: argparse.Namespace, base=None):
+    from keras_s2s.config import RunConfig
+
+    config = base or (RunConfig.load(args.config) if args.config else RunConfig())
+    return config.override(
+        rnn=args.rnn,
+        attention=args.attention,
+        tokenizer=args.tokenizer,
+        vocab_size=args.vocab_size,
+        embedding_dim=args.embedding_dim,
+        units=args.units,
+        encoder_layers=args.layers,
+        decoder_layers=args.layers,
+        bidirectional=args.bidirectional,
+        dropout=args.dropout,
+        teacher_forcing_ratio=args.teacher_forcing_ratio,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        max_source_length=args.max_source_length,
+        max_target_length=args.max_target_length,
+        normalization=args.normalization,
+        format=getattr(args, "format", None),
+        valid_fraction=getattr(args, "valid_fraction", None),
+        skip_bad_lines=getattr(args, "skip_bad_lines", None) or None,
+    )
+
+
+def _read(path, config, target_path=None):
+    from keras_s2s.data import read_pairs
+
+    result = read_pairs(
+        path,
+        config.data.format,
+        target_path=target_path,
+        skip_bad_lines=config.data.skip_bad_lines,
+    )
+    if result.skipped:
+        print(f"{path}: skipped {result.skipped} bad line(s), e.g.:", file=sys.stderr)
+        for example in result.skipped_examples:
+            print(f"  {example}", file=sys.stderr)
+    return result.pairs
+
+
+def _print_training_summary(result) -> None:
+    m = result.metrics
+    t = m["truncated"]
+    print(
+        f"pairs: train {m['train_pairs']}, valid {m['valid_pairs']}; vocab {m['vocab_size']}; "
+        f"parameters {m['parameters']:,}"
+    )
+    if any(t.values()):
+        print(
+            "truncated to the length limits: "
+            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in t.items())
+        )
+    v = m["valid"]
+    print(
+        f"validation: loss {v['loss']:.4f}, token accuracy {v['token_accuracy']:.4f}, "
+        f"perplexity {v['perplexity']:.3f}"
+    )
+    print(f"run dir: {result.run_dir}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """`keras-s2s train`: reads the corpus, trains, writes the run dir."""
+    from keras_s2s.data import split_holdout
+
+    config = _config_from_args(args)
+    if config.data.format == "parallel":
+        if not (args.source_file and args.target_file):
+            raise CliError("--format parallel needs --source-file and --target-file")
+        pairs = _read(args.source_file, config, args.target_file)
+    else:
+        if not args.train:
+            raise CliError("--train FILE is required (or --format parallel with --source-file)")
+        pairs = _read(args.train, config)
+    if args.valid:
+        valid = _read(args.valid, config)
+        train_pairs = pairs
+    elif args.valid_source_file and args.valid_target_file:
+        valid = _read(args.valid_source_file, config, args.valid_target_file)
+        train_pairs = pairs
+    else:
+        train_pairs, valid = split_holdout(pairs, config.data.valid_fraction, config.train.seed)
+    from keras_s2s.training import train
+
+    result = train(config, train_pairs, valid, args.run_dir)
+    _print_training_summary(result)
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """`keras-s2s corpus`: writes the embedded default corpus as TSV files."""
+    from keras_s2s.corpora import generate_default_corpus, write_corpus
+
+    paths = write_corpus(generate_default_corpus(seed=args.seed), args.out)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    """`keras-s2s quickstart`: trains on the embedded corpus and reports validation metrics."""
+    from keras_s2s.corpora import generate_default_corpus
+    from keras_s2s.training import train
+
+    config = _config_from_args(args, base=quickstart_config())
+    corpus = generate_default_corpus(seed=config.train.seed)
+    print(
+        f"embedded corpus: train {len(corpus.train)}, valid {len(corpus.valid)}, "
+        f"test {len(corpus.test)} pairs (dates and numbers written out -> ISO dates, digits)"
+    )
+    result = train(config, corpus.train, corpus.valid, args.run_dir)
+    _print_training_summary(result)
+    return 0
+
+
+def quickstart_config():
+    """The configuration `keras-s2s quickstart` (and `make demo`) trains with."""
+    from keras_s2s.config import RunConfig
+
+    return RunConfig().override(
+        vocab_size=500, embedding_dim=64, units=256, dropout=0.0, epochs=8, batch_size=64
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the `keras-s2s` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="keras-s2s", description="RNN sequence-to-sequence models in Keras 3."
+    )
+    parser.add_argument("--version", action="version", version=f"keras-s2s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a model on a text-pair corpus")
+    p.add_argument("--train", help="training corpus file")
+    p.add_argument("--valid", help="validation corpus file (default: hold out a fraction)")
+    p.add_argument("--format", choices=["tsv", "anki", "jsonl", "parallel"])
+    p.add_argument("--source-file", help="source side (with --format parallel)")
+    p.add_argument("--target-file", help="target side (with --format parallel)")
+    p.add_argument("--valid-source-file", help="validation source side (parallel)")
+    p.add_argument("--valid-target-file", help="validation target side (parallel)")
+    p.add_argument("--valid-fraction", type=float, help="held-out share (default 0.05)")
+    p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines")
+    _add_train_flags(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("quickstart", help="train on the embedded corpus (the README demo)")
+    _add_train_flags(p)
+    p.set_defaults(func=cmd_quickstart, run_dir="runs/quickstart")
+    for action in p._actions:
+        if action.dest == "run_dir":
+            action.required = False
+
+    p = sub.add_parser("corpus", help="write the embedded default corpus as TSV")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_corpus)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `keras-s2s` console script."""
+    _quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    from keras_s2s.config import ConfigError
+    from keras_s2s.data import CorpusError
+
+    try:
+        return args.func(args)
+    except (CliError, ConfigError, CorpusError, OSError) as e:
+        print(f"keras-s2s: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("keras-s2s: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,328 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Frozen run configuration, passed explicitly and saved as JSON with every run.
+
+A run is described by one `RunConfig`, made of five sections: model, tokenizer,
+data, train and decode. Nothing is read from module-level globals: every function
+that needs a hyperparameter receives the config (or one section of it).
+
+Example:
+    >>> cfg = RunConfig()
+    >>> cfg = cfg.override(rnn="lstm", epochs=3)
+    >>> RunConfig.from_json(cfg.to_json()) == cfg
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+RNN_TYPES = ("gru", "lstm")
+ATTENTION_TYPES = ("none", "bahdanau", "luong")
+TOKENIZER_KINDS = ("sentencepiece", "char", "word")
+SENTENCEPIECE_TYPES = ("unigram", "bpe")
+NORMALIZATIONS = ("nmt_nfkc", "nfkc", "identity")
+
+# Special ids are part of the public contract (DESIGN.md §2): every tokenizer,
+# model and exported graph agrees on them.
+PAD_ID = 0
+UNK_ID = 1
+SOS_ID = 2
+EOS_ID = 3
+
+
+class ConfigError(ValueError):
+    """A configuration value is out of range or unknown."""
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive; got {value!r}")
+
+
+def _check_fraction(name: str, value: float, *, open_low: bool = False) -> None:
+    if not (0.0 < value <= 1.0 if open_low else 0.0 <= value <= 1.0):
+        raise ConfigError(f"{name} must be in {'(0' if open_low else '[0'}, 1]; got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the encoder-decoder.
+
+    Attributes:
+        rnn: Recurrent cell type, `gru` or `lstm`.
+        attention: `none` (the final encoder state is the only link), `bahdanau` or `luong`.
+        embedding_dim: Size of the source and target token embeddings.
+        units: Hidden size of every RNN layer (per direction for a bidirectional encoder).
+        encoder_layers: Number of stacked encoder RNN layers.
+        decoder_layers: Number of stacked decoder RNN layers; must equal `encoder_layers`
+            because decoder layer i starts from encoder layer i's final state.
+        bidirectional: Run the encoder in both directions. The forward and backward final
+            states are summed, so the decoder keeps `units` hidden units.
+        dropout: Dropout rate on embeddings and between RNN layers (never inside the cell,
+            so the inference step is deterministic and converts to ONNX).
+        teacher_forcing_ratio: Probability of feeding the true previous token while
+            training. Below 1 enables scheduled sampling: the rest of the time the decoder
+            is fed its own argmax prediction.
+    """
+
+    rnn: str = "gru"
+    attention: str = "none"
+    embedding_dim: int = 128
+    units: int = 256
+    encoder_layers: int = 1
+    decoder_layers: int = 1
+    bidirectional: bool = False
+    dropout: float = 0.1
+    teacher_forcing_ratio: float = 1.0
+
+    def __post_init__(self):
+        _check_choice("rnn", self.rnn, RNN_TYPES)
+        _check_choice("attention", self.attention, ATTENTION_TYPES)
+        for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers"):
+            _check_positive(name, getattr(self, name))
+        if self.encoder_layers != self.decoder_layers:
+            raise ConfigError(
+                "encoder_layers and decoder_layers must be equal (each decoder layer starts "
+                f"from one encoder layer's state); got {self.encoder_layers} and "
+                f"{self.decoder_layers}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1); got {self.dropout!r}")
+        _check_fraction("teacher_forcing_ratio", self.teacher_forcing_ratio)
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerConfig:
+    """Subword, character or word tokenizer, all stored as one SentencePiece model.
+
+    Attributes:
+        kind: `sentencepiece` (subwords), `char` or `word`.
+        model_type: SentencePiece algorithm for `kind="sentencepiece"`: `unigram` or `bpe`.
+        vocab_size: Target vocabulary size, special ids included. It is an upper bound:
+            a small corpus may yield fewer pieces.
+        normalization: SentencePiece normalisation rule. `identity` keeps text and
+            whitespace as they are (for code); `nmt_nfkc` is the default for prose.
+        character_coverage: Share of training characters the vocabulary must cover;
+            rarer characters become unk.
+    """
+
+    kind: str = "sentencepiece"
+    model_type: str = "unigram"
+    vocab_size: int = 4000
+    normalization: str = "nmt_nfkc"
+    character_coverage: float = 1.0
+
+    def __post_init__(self):
+        _check_choice("tokenizer", self.kind, TOKENIZER_KINDS)
+        _check_choice("model_type", self.model_type, SENTENCEPIECE_TYPES)
+        _check_choice("normalization", self.normalization, NORMALIZATIONS)
+        if self.vocab_size < 8:
+            raise ConfigError(f"vocab_size must be at least 8; got {self.vocab_size}")
+        _check_fraction("character_coverage", self.character_coverage, open_low=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """Corpus reading and batching.
+
+    Attributes:
+        format: Corpus format: `tsv`, `anki`, `jsonl` or `parallel`.
+        valid_fraction: Seeded share of the training file held out for validation when
+            no validation file is given.
+        max_source_length: Source tokens kept per sentence; longer sources are truncated
+            (keeping the first tokens) and counted.
+        max_target_length: Target tokens kept per sentence, `<eos>` included.
+        skip_bad_lines: Skip malformed corpus lines instead of stopping, and report them.
+    """
+
+    format: str = "tsv"
+    valid_fraction: float = 0.05
+    max_source_length: int = 64
+    max_target_length: int = 64
+    skip_bad_lines: bool = False
+
+    def __post_init__(self):
+        _check_choice("format", self.format, ("tsv", "anki", "jsonl", "parallel"))
+        if not 0.0 < self.valid_fraction < 1.0:
+            raise ConfigError(f"valid_fraction must be in (0, 1); got {self.valid_fraction!r}")
+        _check_positive("max_source_length", self.max_source_length)
+        if self.max_target_length < 2:
+            raise ConfigError(f"max_target_length must be at least 2; got {self.max_target_length}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation.
+
+    Attributes:
+        batch_size: Sentence pairs per batch.
+        epochs: Maximum number of epochs.
+        learning_rate: Adam learning rate.
+        clipnorm: Gradient clipping by global norm (0 disables it).
+        patience: Epochs without validation-loss improvement before early stopping.
+        seed: Seed for weights, shuffling, dropout and the validation hold-out.
+        bucket_width: Width, in tokens, of the length buckets used for batching (0 turns
+            bucketing off and pads every batch to its longest sentence).
+        shuffle_buffer: tf.data shuffle buffer, in sentence pairs.
+    """
+
+    batch_size: int = 64
+    epochs: int = 10
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0
+    patience: int = 3
+    seed: int = 0
+    bucket_width: int = 4
+    shuffle_buffer: int = 10000
+
+    def __post_init__(self):
+        for name in ("batch_size", "epochs", "learning_rate", "shuffle_buffer"):
+            _check_positive(name, getattr(self, name))
+        if self.clipnorm < 0 or self.patience < 0 or self.bucket_width < 0:
+            raise ConfigError("clipnorm, patience and bucket_width must not be negative")
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodeConfig:
+    """Decoding defaults, used by `serving_default` and as the CLI defaults.
+
+    Attributes:
+        max_length: Upper bound on generated tokens; requests are capped by it.
+        beam_width: 1 is greedy search.
+        n_best: Hypotheses returned per sentence (at most `beam_width`).
+        length_penalty: GNMT length-penalty alpha for beam search.
+    """
+
+    max_length: int = 64
+    beam_width: int = 1
+    n_best: int = 1
+    length_penalty: float = 0.6
+
+    def __post_init__(self):
+        _check_positive("max_length", self.max_length)
+        _check_positive("beam_width", self.beam_width)
+        _check_positive("n_best", self.n_best)
+        if self.n_best > self.beam_width:
+            raise ConfigError(
+                f"n_best ({self.n_best}) cannot exceed beam_width ({self.beam_width})"
+            )
+
+
+_SECTIONS = {
+    "model": ModelConfig,
+    "tokenizer": TokenizerConfig,
+    "data": DataConfig,
+    "train": TrainConfig,
+    "decode": DecodeConfig,
+}
+
+# Flag names that differ from the field they set.
+_ALIASES = {"tokenizer": ("tokenizer", "kind")}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run; saved as `config.json` in the run dir."""
+
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = dataclasses.field(default_factory=TokenizerConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    decode: DecodeConfig = dataclasses.field(default_factory=DecodeConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Returns a JSON-ready nested dict."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Returns the config as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Builds a config from a (possibly partial) nested dict.
+
+        Raises:
+            ConfigError: on an unknown section or field, or an invalid value.
+        """
+        unknown = set(data) - set(_SECTIONS)
+        if unknown:
+            raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+        sections = {}
+        for name, section_cls in _SECTIONS.items():
+            values = data.get(name, {}) or {}
+            fields = {f.name for f in dataclasses.fields(section_cls)}
+            bad = set(values) - fields
+            if bad:
+                raise ConfigError(f"unknown field(s) in '{name}': {', '.join(sorted(bad))}")
+            try:
+                sections[name] = section_cls(**values)
+            except TypeError as e:
+                raise ConfigError(f"bad value in '{name}': {e}") from None
+        return cls(**sections)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        """Parses JSON text made by `to_json` (or written by hand)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config is not valid JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise ConfigError("config JSON must be an object")
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> RunConfig:
+        """Reads a JSON config file."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                return cls.from_json(f.read())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except ConfigError as e:
+            raise ConfigError(f"{path}: {e}") from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes the config as JSON (atomically, via a temporary file)."""
+        tmp = f"{path}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.to_json() + "\n")
+        os.replace(tmp, path)
+
+    def override(self, **values: Any) -> RunConfig:
+        """Returns a copy with flat field overrides, e.g. `override(rnn="lstm")`.
+
+        Field names are unique across sections, so each maps to one section. `None`
+        values are ignored, which lets CLI flags that were not given pass through.
+        """
+        updates: dict[str, dict[str, Any]] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            section, field = _ALIASES.get(key, (None, key))
+            if section is None:
+                section = _field_section(key)
+            updates.setdefault(section, {})[field] = value
+        return dataclasses.replace(
+            self,
+            **{
+                name: dataclasses.replace(getattr(self, name), **fields)
+                for name, fields in updates.items()
+            },
+        )
+
+
+def _field_section(field: str) -> str:
+    for name, section_cls in _SECTIONS.items():
+        if field in {f.name for f in dataclasses.fields(section_cls)}:
+            return name
+    raise ConfigError(f"unknown config field {field!r}")

@@ -1,0 +1,83 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Masked token-level loss and metrics.
+
+The loss is the sum of sparse categorical cross-entropies over every non-padding
+target token, divided by the number of such tokens. Padding contributes nothing, and
+the value does not depend on how many pad tokens a batch happens to carry.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_s2s.config import PAD_ID
+
+_PACKAGE = "keras_s2s"
+
+
+def _token_cross_entropy(labels, logits):
+    """Returns (cross-entropy `[batch, time]`, mask `[batch, time]` as float)."""
+    labels = tf.cast(labels, tf.int32)
+    mask = tf.cast(tf.not_equal(labels, PAD_ID), logits.dtype)
+    ce = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    return ce * mask, mask
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Mean cross-entropy over non-padding target tokens.
+
+    Call args:
+        y_true: int labels `[batch, time]`, 0 at padding.
+        y_pred: logits `[batch, time, vocab]`.
+
+    Returns:
+        Scalar: `sum(ce * mask) / max(sum(mask), 1)`.
+    """
+
+    def __init__(self, name="masked_sparse_categorical_crossentropy", **kwargs):
+        kwargs.setdefault("reduction", "sum")
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        ce, mask = _token_cross_entropy(y_true, y_pred)
+        return tf.reduce_sum(ce) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedAccuracy(keras.metrics.Metric):
+    """Share of non-padding target tokens whose argmax prediction is right."""
+
+    def __init__(self, name="token_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = tf.cast(y_true, tf.int32)
+        mask = tf.not_equal(y_true, PAD_ID)
+        hits = tf.equal(tf.argmax(y_pred, axis=-1, output_type=tf.int32), y_true) & mask
+        self.correct.assign_add(tf.reduce_sum(tf.cast(hits, self.dtype)))
+        self.count.assign_add(tf.reduce_sum(tf.cast(mask, self.dtype)))
+
+    def result(self):
+        return self.correct / tf.maximum(self.count, 1.0)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Perplexity(keras.metrics.Metric):
+    """exp of the mean cross-entropy over all non-padding tokens seen so far."""
+
+    def __init__(self, name="perplexity", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        self.count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        ce, mask = _token_cross_entropy(y_true, y_pred)
+        self.total.assign_add(tf.cast(tf.reduce_sum(ce), self.dtype))
+        self.count.assign_add(tf.cast(tf.reduce_sum(mask), self.dtype))
+
+    def result(self):
+        return tf.exp(self.total / tf.maximum(self.count, 1.0))

@@ -1,0 +1,350 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Encoder, decoder and the teacher-forced training model (Keras 3 functional API).
+
+The encoder reads the source and hands its final RNN states to the decoder. The
+decoder owns one set of layers and uses them two ways:
+
+- `Decoder.call` runs a whole teacher-forced target sequence (training);
+- `Decoder.step` runs one token with explicit state (inference), through the RNN
+  *cells*, so no dropout mask or RNG update lands in the decoding loop.
+
+`build_model` joins them into the training model, whose inputs are
+`{"source_ids": [batch, source_time], "decoder_input_ids": [batch, target_time]}` and
+whose output is `logits [batch, target_time, vocab]`. `Seq2Seq.from_model` finds the
+layers again by name (never by index) in a trained or reloaded model.
+
+Example:
+    >>> model = build_model(ModelConfig(units=32), vocab_size=100)
+    >>> logits = model({"source_ids": src, "decoder_input_ids": tgt_in})
+    >>> s2s = Seq2Seq.from_model(model)
+    >>> memory, states = s2s.encoder(src)
+    >>> step_logits, states = s2s.decoder.step(ids, states)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from keras_s2s.config import PAD_ID, ModelConfig
+
+_PACKAGE = "keras_s2s"
+
+ENCODER_NAME = "encoder"
+DECODER_NAME = "decoder"
+
+
+def _make_rnn(rnn: str, units: int, name: str) -> keras.layers.RNN:
+    layer_cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
+    return layer_cls(units, return_sequences=True, return_state=True, name=name)
+
+
+def states_per_layer(rnn: str) -> int:
+    """Number of state tensors each RNN layer carries: 1 for GRU (h), 2 for LSTM (h, c)."""
+    return 2 if rnn == "lstm" else 1
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Encoder(keras.layers.Layer):
+    """Embedding (mask_zero) followed by stacked GRU/LSTM layers.
+
+    For a bidirectional encoder, each layer's forward and backward final states are
+    summed, so the decoder keeps `units` hidden units whatever the direction; the
+    sequence outputs are concatenated (`2 * units` features).
+
+    Args:
+        vocab_size: Number of source ids.
+        embedding_dim: Embedding width.
+        units: RNN hidden size (per direction).
+        num_layers: Stacked RNN layers.
+        rnn: `gru` or `lstm`.
+        bidirectional: Read the source in both directions.
+        dropout: Dropout on the embeddings and between layers.
+        **kwargs: Standard `keras.layers.Layer` arguments.
+
+    Call args:
+        source_ids: int32 `[batch, source_time]`, 0-padded.
+        training: Python bool or None.
+
+    Returns:
+        `(outputs, states)`: outputs `[batch, source_time, units * directions]` (zero at
+        padding) and a flat list of final states, `[batch, units]` each: `[h]` per GRU
+        layer, `[h, c]` per LSTM layer, in layer order.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        embedding_dim,
+        units,
+        num_layers=1,
+        rnn="gru",
+        bidirectional=False,
+        dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.num_layers = num_layers
+        self.rnn = rnn
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+
+        self.embedding = keras.layers.Embedding(
+            vocab_size, embedding_dim, mask_zero=True, name="embedding"
+        )
+        self.rnn_layers = []
+        for i in range(num_layers):
+            layer = _make_rnn(rnn, units, name=f"{rnn}_{i}")
+            if bidirectional:
+                layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{i}")
+            self.rnn_layers.append(layer)
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+
+    def build(self, source_shape):
+        self.embedding.build(source_shape)
+        features = self.embedding_dim
+        for layer in self.rnn_layers:
+            layer.build((None, None, features))
+            features = self.units * (2 if self.bidirectional else 1)
+        self.built = True
+
+    def call(self, source_ids, training=None):
+        mask = tf.not_equal(source_ids, PAD_ID)
+        x = self.dropout_layer(self.embedding(source_ids), training=training)
+        per_layer = states_per_layer(self.rnn)
+        states = []
+        for i, layer in enumerate(self.rnn_layers):
+            outputs = layer(x, mask=mask, training=training)
+            x, layer_states = outputs[0], list(outputs[1:])
+            if self.bidirectional:
+                forward, backward = layer_states[:per_layer], layer_states[per_layer:]
+                layer_states = [f + b for f, b in zip(forward, backward, strict=True)]
+            states.extend(layer_states)
+            if i + 1 < self.num_layers:
+                x = self.dropout_layer(x, training=training)
+        # Padded steps carry the last real output in Keras RNNs; zero them so that
+        # attention (and anyone else) never sees a value at padding.
+        x = x * tf.cast(mask, x.dtype)[:, :, None]
+        return x, states
+
+    def compute_mask(self, source_ids, mask=None):
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocab_size=self.vocab_size,
+            embedding_dim=self.embedding_dim,
+            units=self.units,
+            num_layers=self.num_layers,
+            rnn=self.rnn,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Decoder(keras.layers.Layer):
+    """Embedding, stacked GRU/LSTM layers started from the encoder states, and logits.
+
+    Args:
+        vocab_size: Number of target ids (the logits width).
+        embedding_dim: Embedding width.
+        units: RNN hidden size; must equal the encoder's.
+        num_layers: Stacked RNN layers; layer i starts from encoder layer i's state.
+        rnn: `gru` or `lstm`.
+        dropout: Dropout on the embeddings, between layers and before the projection.
+        teacher_forcing_ratio: Probability, per step and sentence, of feeding the true
+            previous token while training. Below 1 the decoder runs step by step and
+            otherwise feeds back its own argmax (scheduled sampling).
+        seed: Seed for the scheduled-sampling coin.
+        **kwargs: Standard `keras.layers.Layer` arguments.
+
+    Call args:
+        decoder_input_ids: int32 `[batch, target_time]`: sos followed by the target,
+            0-padded.
+        initial_state: Flat list of encoder final states, `[batch, units]` each.
+        training: Python bool or None.
+
+    Returns:
+        logits `[batch, target_time, vocab_size]`.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        embedding_dim,
+        units,
+        num_layers=1,
+        rnn="gru",
+        dropout=0.0,
+        teacher_forcing_ratio=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.num_layers = num_layers
+        self.rnn = rnn
+        self.dropout = dropout
+        self.teacher_forcing_ratio = teacher_forcing_ratio
+        self.seed = seed
+
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.rnn_layers = [_make_rnn(rnn, units, name=f"{rnn}_{i}") for i in range(num_layers)]
+        self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(vocab_size, name="logits")
+        self.sampling_seed = keras.random.SeedGenerator(seed, name="sampling_seed")
+
+    def _split_states(self, states):
+        per_layer = states_per_layer(self.rnn)
+        return [list(states[i * per_layer : (i + 1) * per_layer]) for i in range(self.num_layers)]
+
+    def build(self, decoder_input_ids_shape, initial_state_shape=None):
+        self.embedding.build(decoder_input_ids_shape)
+        features = self.embedding_dim
+        for layer in self.rnn_layers:
+            layer.build((None, None, features))
+            features = self.units
+        self.output_projection.build((None, None, self.units))
+        self.built = True
+
+    def call(self, decoder_input_ids, initial_state, training=None):
+        if training and self.teacher_forcing_ratio < 1.0:
+            return self._scheduled_sampling(decoder_input_ids, initial_state, training)
+        x = self.dropout_layer(self.embedding(decoder_input_ids), training=training)
+        # Padding sits only at the end of each row and the loss masks it, so the
+        # decoder RNN needs no mask: real steps are computed exactly either way.
+        for layer, state in zip(self.rnn_layers, self._split_states(initial_state), strict=True):
+            x = layer(x, initial_state=state, training=training)[0]
+            x = self.dropout_layer(x, training=training)
+        return self.output_projection(x)
+
+    def step(self, ids, states, training=False):
+        """Runs one decoding step through the RNN cells.
+
+        Args:
+            ids: int32 `[batch]`, the previous token of each row.
+            states: Flat list of states, `[batch, units]` each.
+            training: Apply dropout (scheduled sampling only; inference passes False).
+
+        Returns:
+            `(logits [batch, vocab_size], new_states)`.
+        """
+        x = self.dropout_layer(self.embedding(ids), training=training)
+        new_states = []
+        for layer, state in zip(self.rnn_layers, self._split_states(states), strict=True):
+            x, layer_states = layer.cell(x, state, training=False)
+            new_states.extend(layer_states)
+            x = self.dropout_layer(x, training=training)
+        return self.output_projection(x), new_states
+
+    def _scheduled_sampling(self, decoder_input_ids, initial_state, training):
+        time = tf.shape(decoder_input_ids)[1]
+        batch = tf.shape(decoder_input_ids)[0]
+        logits_ta = tf.TensorArray(self.compute_dtype, size=time)
+
+        def body(t, prev_ids, states, logits_ta):
+            true_ids = decoder_input_ids[:, t]
+            coin = keras.random.uniform((batch,), seed=self.sampling_seed)
+            use_truth = tf.logical_or(tf.equal(t, 0), coin < self.teacher_forcing_ratio)
+            ids = tf.where(use_truth, true_ids, prev_ids)
+            logits, states = self.step(ids, states, training=training)
+            next_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            return t + 1, next_ids, states, logits_ta.write(t, logits)
+
+        _, _, _, logits_ta = tf.while_loop(
+            lambda t, *_: t < time,
+            body,
+            (tf.constant(0), decoder_input_ids[:, 0], list(initial_state), logits_ta),
+        )
+        return tf.transpose(logits_ta.stack(), [1, 0, 2])
+
+    def compute_mask(self, decoder_input_ids, initial_state=None, mask=None):
+        # The loss masks padding itself; no Keras mask reaches it from here.
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            vocab_size=self.vocab_size,
+            embedding_dim=self.embedding_dim,
+            units=self.units,
+            num_layers=self.num_layers,
+            rnn=self.rnn,
+            dropout=self.dropout,
+            teacher_forcing_ratio=self.teacher_forcing_ratio,
+            seed=self.seed,
+        )
+        return config
+
+
+def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -> keras.Model:
+    """Builds the teacher-forced training model (not compiled).
+
+    Args:
+        config: Architecture.
+        vocab_size: Size of the shared source/target vocabulary.
+        seed: Seed for the scheduled-sampling coin.
+
+    Returns:
+        A functional `keras.Model` mapping `{"source_ids", "decoder_input_ids"}` (int32,
+        0-padded) to logits `[batch, target_time, vocab_size]`.
+    """
+    source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+    decoder_input_ids = keras.Input(shape=(None,), dtype="int32", name="decoder_input_ids")
+    encoder = Encoder(
+        vocab_size,
+        config.embedding_dim,
+        config.units,
+        num_layers=config.encoder_layers,
+        rnn=config.rnn,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout,
+        name=ENCODER_NAME,
+    )
+    decoder = Decoder(
+        vocab_size,
+        config.embedding_dim,
+        config.units,
+        num_layers=config.decoder_layers,
+        rnn=config.rnn,
+        dropout=config.dropout,
+        teacher_forcing_ratio=config.teacher_forcing_ratio,
+        seed=seed,
+        name=DECODER_NAME,
+    )
+    _, states = encoder(source_ids)
+    logits = decoder(decoder_input_ids, initial_state=states)
+    return keras.Model(
+        {"source_ids": source_ids, "decoder_input_ids": decoder_input_ids},
+        logits,
+        name="seq2seq",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq2Seq:
+    """The trained encoder and decoder layers of a training model, found by name."""
+
+    encoder: Encoder
+    decoder: Decoder
+
+    @classmethod
+    def from_model(cls, model: keras.Model) -> Seq2Seq:
+        """Finds the encoder and decoder layers of a model built by `build_model`."""
+        return cls(model.get_layer(ENCODER_NAME), model.get_layer(DECODER_NAME))
+
+    def encoder_model(self) -> keras.Model:
+        """A functional model: `source_ids [batch, time]` -> `[outputs, *states]`."""
+        source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
+        outputs, states = self.encoder(source_ids)
+        return keras.Model(source_ids, [outputs, *states], name="encoder_model")

@@ -1,0 +1,163 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""tf.data input pipeline for teacher forcing.
+
+Each text pair becomes
+
+    source_ids        = tokens(source)[:max_source_length]
+    target            = [sos] + tokens(target)[:max_target_length - 1] + [eos]
+    decoder_input_ids = target[:-1]
+    labels            = target[1:]
+
+so at step t the decoder sees the true token t-1 and learns to predict token t.
+Tokenization runs with the same in-graph tensorflow-text tokenizer that the exported
+model uses. Batches group sentences of similar length (bucketing) and are padded with
+0, which the loss masks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, DataConfig, TrainConfig
+from keras_s2s.tokenizer import Tokenizer
+
+# Sentences are tokenized in chunks of this size: big enough to amortise the graph
+# call, small enough to keep memory flat on large corpora.
+_TOKENIZE_CHUNK = 8192
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoded:
+    """A tokenized corpus, ready for batching.
+
+    Attributes:
+        source: One int32 array of source ids per pair (no sos/eos).
+        target: One int32 array per pair: sos, target ids, eos.
+        truncated_sources: Pairs whose source was cut to `max_source_length`.
+        truncated_targets: Pairs whose target was cut to `max_target_length`.
+    """
+
+    source: list[np.ndarray]
+    target: list[np.ndarray]
+    truncated_sources: int
+    truncated_targets: int
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @property
+    def target_tokens(self) -> int:
+        """Number of label tokens (everything after sos), the unit of throughput."""
+        return int(sum(len(t) - 1 for t in self.target))
+
+
+def _tokenize_all(tokenizer: Tokenizer, texts: Sequence[str]) -> list[np.ndarray]:
+    rows: list[np.ndarray] = []
+    for start in range(0, len(texts), _TOKENIZE_CHUNK):
+        chunk = tf.constant(list(texts[start : start + _TOKENIZE_CHUNK]), tf.string)
+        ragged = tokenizer.tokenize(chunk)
+        flat = ragged.flat_values.numpy()
+        splits = ragged.row_splits.numpy()
+        rows.extend(flat[splits[i] : splits[i + 1]] for i in range(len(splits) - 1))
+    return rows
+
+
+def encode_pairs(
+    pairs: Sequence[tuple[str, str]], tokenizer: Tokenizer, config: DataConfig
+) -> Encoded:
+    """Tokenizes pairs and applies the length limits.
+
+    Args:
+        pairs: `(source, target)` strings.
+        tokenizer: The run's tokenizer.
+        config: Length limits.
+
+    Returns:
+        The encoded corpus, with the number of truncated sources and targets.
+    """
+    sources = _tokenize_all(tokenizer, [s for s, _ in pairs])
+    targets = _tokenize_all(tokenizer, [t for _, t in pairs])
+    max_src, max_tgt = config.max_source_length, config.max_target_length - 1
+    truncated_sources = sum(len(s) > max_src for s in sources)
+    truncated_targets = sum(len(t) > max_tgt for t in targets)
+    sos, eos = np.array([SOS_ID], np.int32), np.array([EOS_ID], np.int32)
+    return Encoded(
+        source=[s[:max_src].astype(np.int32) for s in sources],
+        target=[np.concatenate([sos, t[:max_tgt].astype(np.int32), eos]) for t in targets],
+        truncated_sources=int(truncated_sources),
+        truncated_targets=int(truncated_targets),
+    )
+
+
+def _bucket_boundaries(max_length: int, width: int) -> list[int]:
+    return list(range(width + 1, max_length + 1, width))
+
+
+def _bucket_batch_count(lengths: np.ndarray, boundaries: list[int], batch_size: int) -> int:
+    # bucket_by_sequence_length fills each bucket independently and flushes the
+    # remainders at the end, so the batch count does not depend on the shuffle order.
+    buckets = np.searchsorted(np.asarray(boundaries), lengths, side="right")
+    counts = np.bincount(buckets, minlength=len(boundaries) + 1)
+    return int(sum(-(-c // batch_size) for c in counts if c))
+
+
+def make_dataset(
+    encoded: Encoded,
+    config: TrainConfig,
+    *,
+    shuffle: bool,
+    seed: int | None = None,
+) -> tf.data.Dataset:
+    """Builds batches of `({"source_ids", "decoder_input_ids"}, labels)`.
+
+    Args:
+        encoded: The tokenized corpus.
+        config: Batch size, bucketing and shuffling settings.
+        shuffle: Shuffle (seeded) before batching, anew each epoch.
+        seed: Shuffle seed; defaults to `config.seed`.
+
+    Returns:
+        A dataset of int32 tensors, 0-padded: `source_ids [batch, source_time]`,
+        `decoder_input_ids [batch, target_time]` and `labels [batch, target_time]`.
+        Its cardinality is known, so Keras shows a progress bar with a total.
+    """
+    if not len(encoded):
+        raise ValueError("cannot build a dataset from an empty corpus")
+    seed = config.seed if seed is None else seed
+    source = tf.ragged.constant(encoded.source, dtype=tf.int32, ragged_rank=1)
+    target = tf.ragged.constant(encoded.target, dtype=tf.int32, ragged_rank=1)
+    ds = tf.data.Dataset.from_tensor_slices((source, target))
+    if shuffle:
+        ds = ds.shuffle(
+            min(config.shuffle_buffer, len(encoded)), seed=seed, reshuffle_each_iteration=True
+        )
+
+    def to_example(src, tgt):
+        return {"source_ids": src, "decoder_input_ids": tgt[:-1]}, tgt[1:]
+
+    ds = ds.map(to_example)
+    lengths = np.array(
+        [max(len(s), len(t) - 1) for s, t in zip(encoded.source, encoded.target, strict=True)]
+    )
+    max_length = int(lengths.max())
+    boundaries = _bucket_boundaries(max_length, config.bucket_width) if config.bucket_width else []
+    if boundaries:
+        ds = ds.bucket_by_sequence_length(
+            lambda x, y: tf.maximum(tf.shape(x["source_ids"])[0], tf.shape(y)[0]),
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[config.batch_size] * (len(boundaries) + 1),
+            padding_values=({"source_ids": PAD_ID, "decoder_input_ids": PAD_ID}, PAD_ID),
+        )
+        batches = _bucket_batch_count(lengths, boundaries, config.batch_size)
+    else:
+        ds = ds.padded_batch(
+            config.batch_size,
+            padding_values=({"source_ids": PAD_ID, "decoder_input_ids": PAD_ID}, PAD_ID),
+        )
+        batches = -(-len(encoded) // config.batch_size)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,213 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Tokenizers that run inside the TensorFlow graph.
+
+All three tokenizer kinds (subword, character, word) are stored the same way: as one
+SentencePiece model, trained with the `sentencepiece` package (`model_type` unigram or
+bpe, `char` or `word`). One storage format means one in-graph implementation
+(`tensorflow_text.SentencepieceTokenizer`), one file to ship with an export, and, for
+ONNX Runtime users, tokenization with the plain `sentencepiece` package and no
+TensorFlow. The special ids are fixed: pad 0, unk 1, sos 2, eos 3. There is no byte
+fallback, so characters never seen in training become unk.
+
+Source and target share one vocabulary (the model still has separate embeddings);
+that keeps one `tokenizer.model` per run.
+
+Example:
+    >>> tok = Tokenizer.train(["hello world", "hallo welt"], TokenizerConfig(vocab_size=30))
+    >>> ids = tok.encode(["hello"])           # pure Python, list of id lists
+    >>> tok.decode(ids)
+    ['hello']
+    >>> tok.tokenize(tf.constant(["hello"]))  # in the graph: tf.RaggedTensor [batch, (time)]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterable, Sequence
+
+from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, TokenizerConfig
+
+MODEL_FILENAME = "tokenizer.model"
+
+_MODEL_TYPES = {"char": "char", "word": "word"}
+_REQUIRED_CHARS = re.compile(r"smaller than required_chars\. (\d+) vs (\d+)")
+
+
+class Tokenizer:
+    """A SentencePiece model usable in Python and inside TensorFlow graphs.
+
+    Args:
+        model_proto: The serialized SentencePiece `ModelProto`.
+    """
+
+    def __init__(self, model_proto: bytes):
+        import sentencepiece as spm
+
+        self.model_proto = bytes(model_proto)
+        self._sp = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        specials = (
+            self._sp.pad_id(),
+            self._sp.unk_id(),
+            self._sp.bos_id(),
+            self._sp.eos_id(),
+        )
+        if specials != (PAD_ID, UNK_ID, SOS_ID, EOS_ID):
+            raise ValueError(
+                f"tokenizer model must use pad=0, unk=1, sos=2, eos=3; this one uses {specials}"
+            )
+
+    @classmethod
+    def train(cls, texts: Iterable[str], config: TokenizerConfig) -> Tokenizer:
+        """Trains a SentencePiece model on `texts`.
+
+        Args:
+            texts: Training sentences (usually the source and target sides of the
+                training split, never validation or test).
+            config: Tokenizer settings.
+
+        Returns:
+            The trained tokenizer.
+
+        Raises:
+            ValueError: if `texts` holds no non-empty sentence.
+        """
+        sentences = [t for t in texts if t.strip()]
+        if not sentences:
+            raise ValueError("cannot train a tokenizer on an empty corpus")
+        identity = config.normalization == "identity"
+        vocab_size = config.vocab_size
+        while True:
+            writer = io.BytesIO()
+            try:
+                _train_sentencepiece(sentences, writer, config, vocab_size, identity)
+                return cls(writer.getvalue())
+            except RuntimeError as e:
+                # SentencePiece needs one piece per covered character; a vocabulary too
+                # small for the corpus's alphabet grows to fit instead of failing.
+                needed = _REQUIRED_CHARS.search(str(e))
+                if not needed or int(needed.group(1)) != vocab_size:
+                    raise
+                vocab_size = int(needed.group(2)) + 8
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Tokenizer:
+        """Loads a tokenizer from a `.model` file or a directory that holds one."""
+        if os.path.isdir(path):
+            path = os.path.join(path, MODEL_FILENAME)
+        with open(path, "rb") as f:
+            return cls(f.read())
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Writes the model to `path` (a file, or a directory to hold `tokenizer.model`)."""
+        if os.path.isdir(path):
+            path = os.path.join(path, MODEL_FILENAME)
+        tmp = f"{path}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(self.model_proto)
+        os.replace(tmp, path)
+        return str(path)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, special ids included."""
+        return self._sp.get_piece_size()
+
+    def id_to_piece(self, ids: Sequence[int]) -> list[str]:
+        """Returns the piece string of each id."""
+        return [self._sp.id_to_piece(int(i)) for i in ids]
+
+    # Pure Python: used by the ONNX backends, which never import TensorFlow.
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Tokenizes strings to id lists, without sos/eos."""
+        return self._sp.encode(list(texts))
+
+    def decode(self, ids: Sequence[Sequence[int]]) -> list[str]:
+        """Turns id lists back into strings; stops each row at its first eos.
+
+        pad, sos and eos produce no text; unk produces " ⁇ ", as SentencePiece does.
+        """
+        rows = []
+        for row in ids:
+            row = [int(i) for i in row]
+            if EOS_ID in row:
+                row = row[: row.index(EOS_ID)]
+            rows.append([i for i in row if i not in (PAD_ID, SOS_ID)])
+        return self._sp.decode(rows)
+
+    # In the graph (tensorflow-text).
+
+    def graph_tokenizer(self):
+        """Returns a new `tensorflow_text.SentencepieceTokenizer` for this model.
+
+        Call it inside the function being traced: tf2onnx converts the tokenizer only
+        when it is created in the traced function (../shared/NOTES.md).
+        """
+        import tensorflow_text as tf_text
+
+        return tf_text.SentencepieceTokenizer(model=self.model_proto, out_type="int32")
+
+    def tokenize(self, texts):
+        """Tokenizes a string tensor in the graph.
+
+        Args:
+            texts: `tf.string` tensor `[batch]`.
+
+        Returns:
+            `tf.RaggedTensor` of int32 ids `[batch, (time)]`, without sos/eos.
+        """
+        return self.graph_tokenizer().tokenize(texts)
+
+    def detokenize(self, ids):
+        """Turns padded ids back into strings in the graph.
+
+        Args:
+            ids: int32 tensor `[batch, time]`, 0-padded; each row is cut at its first eos.
+
+        Returns:
+            `tf.string` tensor `[batch]`.
+        """
+        import tensorflow as tf
+
+        ids = tf.convert_to_tensor(ids, tf.int32)
+        # Everything from the first eos on is dropped; pad and sos are control symbols
+        # that SentencePiece renders as nothing.
+        before_eos = tf.math.cumsum(tf.cast(tf.equal(ids, EOS_ID), tf.int32), axis=1) == 0
+        keep = before_eos & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, SOS_ID)
+        ragged = tf.ragged.boolean_mask(ids, keep)
+        return self.graph_tokenizer().detokenize(ragged)
+
+
+def _train_sentencepiece(sentences, writer, config, vocab_size, identity) -> None:
+    import sentencepiece as spm
+
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences),
+        model_writer=writer,
+        model_type=_MODEL_TYPES.get(config.kind, config.model_type),
+        vocab_size=vocab_size,
+        # A small corpus may not support the requested size; take what it has.
+        hard_vocab_limit=False,
+        character_coverage=config.character_coverage,
+        normalization_rule_name=config.normalization,
+        remove_extra_whitespaces=not identity,
+        # Code needs runs of spaces as tokens of their own.
+        allow_whitespace_only_pieces=identity,
+        split_digits=True,
+        byte_fallback=False,
+        pad_id=PAD_ID,
+        unk_id=UNK_ID,
+        bos_id=SOS_ID,
+        eos_id=EOS_ID,
+        pad_piece="<pad>",
+        unk_piece="<unk>",
+        bos_piece="<sos>",
+        eos_piece="<eos>",
+        input_sentence_size=2_000_000,
+        shuffle_input_sentence=True,
+        max_sentence_length=1 << 16,
+        num_threads=2,
+        minloglevel=2,
+    )

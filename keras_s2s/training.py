@@ -1,0 +1,228 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Training with `model.fit`: run dir, callbacks, resumption.
+
+A run dir holds everything a run needs to be resumed, evaluated or exported:
+
+    config.json         the RunConfig (JSON)
+    tokenizer.model     the SentencePiece model
+    model.keras         the best model by validation loss (ModelCheckpoint)
+    backup/             BackupAndRestore state: rerunning the same command resumes
+    log.csv, logs/      per-epoch metrics (CSVLogger) and TensorBoard logs
+    metrics.json        final validation metrics, throughput and data facts
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+
+import keras
+
+from keras_s2s.config import ConfigError, RunConfig
+from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
+from keras_s2s.models import build_model
+from keras_s2s.pipeline import Encoded, encode_pairs, make_dataset
+from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
+
+CONFIG_FILENAME = "config.json"
+KERAS_FILENAME = "model.keras"
+METRICS_FILENAME = "metrics.json"
+BACKUP_DIRNAME = "backup"
+
+
+class RunDirError(ConfigError):
+    """The run dir cannot be used for this run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What a finished `train` call reports.
+
+    Attributes:
+        run_dir: Where the run lives.
+        metrics: Final validation metrics, throughput and data facts (also in
+            `metrics.json`).
+        history: Per-epoch logs of this call (empty when the run had already finished).
+    """
+
+    run_dir: str
+    metrics: dict
+    history: dict
+
+
+def data_fingerprint(pairs: Sequence[tuple[str, str]]) -> str:
+    """SHA-256 of the training pairs, recorded with the run and its exports."""
+    digest = hashlib.sha256()
+    for source, target in pairs:
+        digest.update(source.encode("utf-8", "surrogatepass") + b"\t")
+        digest.update(target.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+class ThroughputLogger(keras.callbacks.Callback):
+    """Adds `target_tokens_per_second` (training batches only) to each epoch's logs."""
+
+    def __init__(self, target_tokens: int):
+        super().__init__()
+        self.target_tokens = target_tokens
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            elapsed = time.perf_counter() - self._start
+            logs["target_tokens_per_second"] = self.target_tokens / max(elapsed, 1e-9)
+
+
+def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
+    """Compiles with Adam, global-norm clipping, the masked loss and token metrics."""
+    clip = {"global_clipnorm": config.train.clipnorm} if config.train.clipnorm else {}
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
+        loss=MaskedSparseCategoricalCrossentropy(),
+        metrics=[MaskedAccuracy(), Perplexity()],
+    )
+    return model
+
+
+def prepare_run_dir(run_dir: str, config: RunConfig) -> None:
+    """Creates the run dir and saves the config, or checks it against a saved one.
+
+    Raises:
+        RunDirError: if the run dir holds a run made with a different config.
+    """
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, CONFIG_FILENAME)
+    if os.path.exists(path):
+        saved = RunConfig.load(path)
+        if saved != config:
+            changed = [
+                f"{section}.{key}"
+                for section, values in config.to_dict().items()
+                for key, value in values.items()
+                if saved.to_dict()[section][key] != value
+            ]
+            raise RunDirError(
+                f"{run_dir} holds a run with a different config ({', '.join(changed)}); "
+                "use a new --run-dir or the same settings to resume"
+            )
+    else:
+        config.save(path)
+
+
+def load_or_train_tokenizer(
+    run_dir: str, config: RunConfig, train_pairs: Sequence[tuple[str, str]]
+) -> Tokenizer:
+    """Reuses the run dir's tokenizer (resumption), or trains one on the training pairs."""
+    path = os.path.join(run_dir, MODEL_FILENAME)
+    if os.path.exists(path):
+        return Tokenizer.load(path)
+    texts = [s for s, _ in train_pairs] + [t for _, t in train_pairs]
+    tokenizer = Tokenizer.train(texts, config.tokenizer)
+    tokenizer.save(path)
+    return tokenizer
+
+
+def _callbacks(run_dir: str, config: RunConfig, train_data: Encoded) -> list:
+    return [
+        ThroughputLogger(train_data.target_tokens),
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(
+            os.path.join(run_dir, BACKUP_DIRNAME), save_freq="epoch", delete_checkpoint=False
+        ),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(run_dir, KERAS_FILENAME), monitor="val_loss", save_best_only=True
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.train.patience, restore_best_weights=True
+        ),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, "log.csv"), append=True),
+        keras.callbacks.TensorBoard(
+            os.path.join(run_dir, "logs"), write_graph=False, profile_batch=0
+        ),
+    ]
+
+
+def train(
+    config: RunConfig,
+    train_pairs: Sequence[tuple[str, str]],
+    valid_pairs: Sequence[tuple[str, str]],
+    run_dir: str,
+    *,
+    verbose: int | str = "auto",
+) -> TrainResult:
+    """Trains a model with `model.fit` and writes the run dir.
+
+    Rerunning with the same config and run dir resumes from the last finished epoch.
+
+    Args:
+        config: The run configuration (saved as `config.json`).
+        train_pairs: `(source, target)` training pairs.
+        valid_pairs: Validation pairs (for early stopping and checkpoint selection).
+        run_dir: Output directory.
+        verbose: Keras `fit` verbosity (progress bars by default).
+
+    Returns:
+        A `TrainResult`; the best model is in `run_dir/model.keras`.
+
+    Raises:
+        RunDirError: if `run_dir` holds a run with another config.
+        ValueError: on an empty training or validation set.
+    """
+    if not train_pairs or not valid_pairs:
+        raise ValueError("training and validation sets must not be empty")
+    prepare_run_dir(run_dir, config)
+    keras.utils.set_random_seed(config.train.seed)
+    tokenizer = load_or_train_tokenizer(run_dir, config, train_pairs)
+
+    train_data = encode_pairs(train_pairs, tokenizer, config.data)
+    valid_data = encode_pairs(valid_pairs, tokenizer, config.data)
+    train_ds = make_dataset(train_data, config.train, shuffle=True)
+    valid_ds = make_dataset(valid_data, config.train, shuffle=False)
+
+    model = compile_model(
+        build_model(config.model, tokenizer.vocab_size, seed=config.train.seed), config
+    )
+    history = model.fit(
+        train_ds,
+        validation_data=valid_ds,
+        epochs=config.train.epochs,
+        callbacks=_callbacks(run_dir, config, train_data),
+        # The dataset shuffles itself (seeded); Keras must not try to.
+        shuffle=False,
+        verbose=verbose,
+    )
+    keras_path = os.path.join(run_dir, KERAS_FILENAME)
+    if not os.path.exists(keras_path):
+        # Every epoch ended in NaN (nothing was checkpointed): keep the last weights so
+        # the run can still be inspected.
+        model.save(keras_path)
+
+    best = keras.models.load_model(keras_path)
+    evaluation = best.evaluate(valid_ds, verbose=0, return_dict=True)
+    epochs = history.history.get("loss", [])
+    metrics = {
+        "valid": {k: float(v) for k, v in evaluation.items()},
+        "epochs_run": len(epochs),
+        "vocab_size": tokenizer.vocab_size,
+        "parameters": int(best.count_params()),
+        "train_pairs": len(train_data),
+        "valid_pairs": len(valid_data),
+        "truncated": {
+            "train_sources": train_data.truncated_sources,
+            "train_targets": train_data.truncated_targets,
+            "valid_sources": valid_data.truncated_sources,
+            "valid_targets": valid_data.truncated_targets,
+        },
+        "target_tokens_per_second": history.history.get("target_tokens_per_second", []),
+        "train_data_sha256": data_fingerprint(train_pairs),
+    }
+    with open(os.path.join(run_dir, METRICS_FILENAME), "w", encoding="utf-8") as f:
+        json.dump(metrics, f, indent=2)
+    return TrainResult(run_dir, metrics, dict(history.history))

@@ -1,0 +1,84 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_s2s.cli import main
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "keras_s2s", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_missing_corpus_exits_2_with_one_line(tmp_path):
+    missing = tmp_path / "nope.tsv"
+    r = _cli("train", "--train", str(missing), "--run-dir", str(tmp_path / "run"))
+    assert r.returncode == 2
+    assert r.stderr == f"keras-s2s: error: {missing}: no such file\n"
+
+
+def test_bad_corpus_line_names_file_and_line(tmp_path):
+    path = _write(tmp_path / "bad.tsv", "hello\tworld\nno tab here\n")
+    r = _cli("train", "--train", path, "--run-dir", str(tmp_path / "run"))
+    assert r.returncode == 2
+    assert r.stderr == (f"keras-s2s: error: {path}:2: expected source<TAB>target, found no tab\n")
+
+
+def test_bad_config_file_exits_2(tmp_path, capsys):
+    cfg = _write(tmp_path / "c.json", json.dumps({"model": {"rnn": "rnn"}}))
+    corpus = _write(tmp_path / "c.tsv", "a\tb\n")
+    code = main(["train", "--train", corpus, "--config", cfg, "--run-dir", str(tmp_path / "r")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == f"keras-s2s: error: {cfg}: rnn must be one of gru, lstm; got 'rnn'\n"
+
+
+def test_parallel_needs_both_files(tmp_path, capsys):
+    code = main(["train", "--format", "parallel", "--run-dir", str(tmp_path)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "keras-s2s: error: --format parallel needs --source-file and --target-file\n"
+    )
+
+
+def test_corpus_command_writes_the_embedded_corpus(tmp_path):
+    assert main(["corpus", "--out", str(tmp_path)]) == 0
+    lines = (tmp_path / "train.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) >= 18000 and all(line.count("\t") == 1 for line in lines)
+
+
+@pytest.mark.slow
+def test_train_command_on_anki_file_with_skipped_lines(tmp_path):
+    rows = [f"I have {n} cats.\t고양이가 {n}마리 있어요.\tCC-BY 2.0 (France)" for n in range(60)]
+    rows.insert(10, "broken line without tabs")
+    corpus = _write(tmp_path / "kor.txt", "\ufeff" + "\n".join(rows) + "\n")
+    run = tmp_path / "run"
+    r = _cli(
+        "train", "--train", corpus, "--format", "anki", "--skip-bad-lines",
+        "--run-dir", str(run), "--epochs", "2", "--units", "16", "--embedding-dim", "8",
+        "--vocab-size", "60", "--batch-size", "16",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert f"{corpus}: skipped 1 bad line(s)" in r.stderr
+    assert "pairs: train 57, valid 3" in r.stdout
+    assert "validation: loss" in r.stdout
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["format"] == "anki" and config["model"]["units"] == 16
+    assert (run / "model.keras").is_file() and (run / "tokenizer.model").is_file()

@@ -1,0 +1,79 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+import csv
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_s2s.config import RunConfig
+from keras_s2s.models import Seq2Seq
+from keras_s2s.tokenizer import Tokenizer
+from keras_s2s.training import RunDirError, data_fingerprint, train
+
+
+def test_run_dir_holds_config_tokenizer_checkpoint_and_logs(trained_run, tiny_config):
+    run = trained_run.run_dir
+    for name in ("config.json", "tokenizer.model", "model.keras", "log.csv", "metrics.json"):
+        assert os.path.isfile(os.path.join(run, name)), name
+    assert os.path.isdir(os.path.join(run, "backup"))
+    assert os.path.isdir(os.path.join(run, "logs"))
+    assert RunConfig.load(os.path.join(run, "config.json")) == tiny_config
+    assert Tokenizer.load(run).vocab_size == trained_run.metrics["vocab_size"]
+    with open(os.path.join(run, "metrics.json")) as f:
+        assert json.load(f) == trained_run.metrics
+
+
+def test_training_lowers_the_validation_loss(trained_run):
+    val_loss = trained_run.history["val_loss"]
+    assert len(val_loss) == 3
+    assert val_loss[-1] < val_loss[0]
+    assert trained_run.metrics["valid"]["loss"] == pytest.approx(min(val_loss), rel=1e-4)
+    assert all(t > 0 for t in trained_run.metrics["target_tokens_per_second"])
+    with open(os.path.join(trained_run.run_dir, "log.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["val_loss"]) for r in rows] == pytest.approx(val_loss)
+
+
+def test_checkpoint_loads_in_safe_mode(trained_run):
+    model = keras.models.load_model(
+        os.path.join(trained_run.run_dir, "model.keras"), safe_mode=True
+    )
+    s2s = Seq2Seq.from_model(model)
+    assert s2s.decoder.units == 32
+    logits = model({"source_ids": np.array([[5, 6, 7]]), "decoder_input_ids": np.array([[2]])})
+    assert logits.shape == (1, 1, trained_run.metrics["vocab_size"])
+
+
+def test_rerunning_a_finished_run_resumes_without_retraining(
+    trained_run, small_corpus, tiny_config
+):
+    before = os.path.getmtime(os.path.join(trained_run.run_dir, "model.keras"))
+    again = train(
+        tiny_config, small_corpus.train, small_corpus.valid, trained_run.run_dir, verbose=0
+    )
+    assert again.history.get("loss", []) == []
+    assert os.path.getmtime(os.path.join(trained_run.run_dir, "model.keras")) == before
+    assert again.metrics["valid"]["loss"] == pytest.approx(
+        trained_run.metrics["valid"]["loss"], rel=1e-5
+    )
+
+
+def test_different_config_in_same_run_dir_is_refused(trained_run, small_corpus, tiny_config):
+    other = tiny_config.override(units=64, epochs=1)
+    with pytest.raises(RunDirError) as e:
+        train(other, small_corpus.train, small_corpus.valid, trained_run.run_dir, verbose=0)
+    assert "different config (model.units, train.epochs)" in str(e.value)
+
+
+def test_empty_sets_are_refused(tmp_path, tiny_config, small_corpus):
+    with pytest.raises(ValueError, match="must not be empty"):
+        train(tiny_config, small_corpus.train, [], str(tmp_path), verbose=0)
+
+
+def test_data_fingerprint_changes_with_content():
+    a = data_fingerprint([("a", "b")])
+    assert a == data_fingerprint([("a", "b")])
+    assert a != data_fingerprint([("a", "c")])
+    assert a != data_fingerprint([("a\tb", "")])
