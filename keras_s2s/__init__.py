@@ -6,3 +6,18 @@ it, so the ONNX Runtime path never loads it.
 """
 
 __version__ = "0.1.0"
+
+
+def load(path, backend=None):
+    """Loads a run dir, published version dir or `.onnx` file for translation.
+
+    Args:
+        path: The model path; the backend is chosen from it unless `backend` is given.
+        backend: `keras`, `savedmodel` or `onnx`.
+
+    Returns:
+        A backend object with `translate(texts) -> list[str]`.
+    """
+    from keras_s2s.backends import load as _load
+
+    return _load(path, backend)

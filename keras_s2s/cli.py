@@ -8,6 +8,7 @@ line on stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -140,6 +141,64 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_lines(texts: list[str]) -> list[str]:
+    if texts:
+        return texts
+    return [line.rstrip("\n") for line in sys.stdin]
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    """`keras-s2s translate`: one translation per input line."""
+    from keras_s2s.backends import load
+
+    model = load(args.model, args.backend)
+    texts = _read_lines(args.text)
+    for translation in model.translate(texts, beam=args.beam, max_length=args.max_length):
+        print(translation)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """`keras-s2s evaluate`: BLEU and chrF (sacrebleu) on a source/reference pair of files."""
+    from keras_s2s.backends import load
+    from keras_s2s.evaluation import evaluate
+
+    model = load(args.model, args.backend)
+    sources = _read_text_file(args.source_file)
+    references = _read_text_file(args.reference_file)
+    if len(sources) != len(references):
+        raise CliError(
+            f"{args.source_file} has {len(sources)} lines but {args.reference_file} "
+            f"has {len(references)}"
+        )
+    result = evaluate(model, sources, references, beam=args.beam)
+    print(json.dumps(result))
+    return 0
+
+
+def _read_text_file(path: str) -> list[str]:
+    import gzip
+
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig") as f:
+            return [line.rstrip("\r\n") for line in f]
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except UnicodeDecodeError as e:
+        raise CliError(f"{path}: not valid UTF-8 ({e.reason})") from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """`keras-s2s export`: publishes the next version of a run under --out."""
+    from keras_s2s.exporting import export
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    version_dir = export(args.run_dir, args.out, formats=formats)
+    print(version_dir)
+    return 0
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     """`keras-s2s corpus`: writes the embedded default corpus as TSV files."""
     from keras_s2s.corpora import generate_default_corpus, write_corpus
@@ -151,18 +210,12 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    """`keras-s2s quickstart`: trains on the embedded corpus and reports validation metrics."""
-    from keras_s2s.corpora import generate_default_corpus
-    from keras_s2s.training import train
+    """`keras-s2s quickstart`: train, export, translate the test split with every backend."""
+    from keras_s2s.quickstart import run_quickstart
 
     config = _config_from_args(args, base=quickstart_config())
-    corpus = generate_default_corpus(seed=config.train.seed)
-    print(
-        f"embedded corpus: train {len(corpus.train)}, valid {len(corpus.valid)}, "
-        f"test {len(corpus.test)} pairs (dates and numbers written out -> ISO dates, digits)"
-    )
-    result = train(config, corpus.train, corpus.valid, args.run_dir)
-    _print_training_summary(result)
+    result = run_quickstart(config, args.run_dir, args.out)
+    print(json.dumps(result))
     return 0
 
 
@@ -171,7 +224,14 @@ def quickstart_config():
     from keras_s2s.config import RunConfig
 
     return RunConfig().override(
-        vocab_size=500, embedding_dim=64, units=256, dropout=0.0, epochs=8, batch_size=64
+        vocab_size=500,
+        embedding_dim=64,
+        units=256,
+        bidirectional=True,
+        dropout=0.0,
+        learning_rate=2e-3,
+        epochs=8,
+        batch_size=64,
     )
 
 
@@ -198,10 +258,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quickstart", help="train on the embedded corpus (the README demo)")
     _add_train_flags(p)
+    p.add_argument("--out", default="saved_models/quickstart", help="export destination")
     p.set_defaults(func=cmd_quickstart, run_dir="runs/quickstart")
     for action in p._actions:
         if action.dest == "run_dir":
             action.required = False
+
+    p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
+    p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
+    p.add_argument("--backend", choices=["keras", "savedmodel", "onnx"])
+    p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("text", nargs="*", help="sentences (default: read stdin)")
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("evaluate", help="BLEU and chrF on a test set (JSON)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--source-file", required=True)
+    p.add_argument("--reference-file", required=True)
+    p.add_argument("--backend", choices=["keras", "savedmodel", "onnx"])
+    p.add_argument("--beam", type=int, default=1)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", help="publish a run as the next version (SavedModel, ONNX)")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--out", required=True, help="model dir, e.g. saved_models/NAME")
+    p.add_argument("--format", default="savedmodel,onnx", help="comma list: savedmodel,onnx")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("corpus", help="write the embedded default corpus as TSV")
     p.add_argument("--out", required=True, help="output directory")
@@ -214,12 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `keras-s2s` console script."""
     _quiet_tensorflow()
     args = build_parser().parse_args(argv)
+    from keras_s2s.backends import ModelPathError
     from keras_s2s.config import ConfigError
     from keras_s2s.data import CorpusError
 
     try:
         return args.func(args)
-    except (CliError, ConfigError, CorpusError, OSError) as e:
+    except (CliError, ConfigError, CorpusError, ModelPathError, OSError) as e:
         print(f"keras-s2s: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -343,6 +343,15 @@ class Seq2Seq:
         """Finds the encoder and decoder layers of a model built by `build_model`."""
         return cls(model.get_layer(ENCODER_NAME), model.get_layer(DECODER_NAME))
 
+    def encode(self, source_ids):
+        """Runs the encoder: `source_ids [batch, time]` -> the decoder's initial state."""
+        _, states = self.encoder(source_ids, training=False)
+        return states
+
+    def step(self, ids, states):
+        """The `step_fn` of `keras_s2s.decoding`: `(ids [batch], states) -> (logits, states)`."""
+        return self.decoder.step(ids, states, training=False)
+
     def encoder_model(self) -> keras.Model:
         """A functional model: `source_ids [batch, time]` -> `[outputs, *states]`."""
         source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")

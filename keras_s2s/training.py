@@ -91,6 +91,18 @@ def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
     return model
 
 
+def load_model(path: str, *, compile: bool = False) -> keras.Model:
+    """Loads a `.keras` training model in safe mode (no arbitrary code runs).
+
+    Args:
+        path: A `.keras` file, or a run dir holding `model.keras`.
+        compile: Restore the optimizer, loss and metrics too (to continue training).
+    """
+    if os.path.isdir(path):
+        path = os.path.join(path, KERAS_FILENAME)
+    return keras.models.load_model(path, compile=compile, safe_mode=True)
+
+
 def prepare_run_dir(run_dir: str, config: RunConfig) -> None:
     """Creates the run dir and saves the config, or checks it against a saved one.
 
@@ -204,7 +216,7 @@ def train(
         # the run can still be inspected.
         model.save(keras_path)
 
-    best = keras.models.load_model(keras_path)
+    best = load_model(keras_path, compile=True)
     evaluation = best.evaluate(valid_ds, verbose=0, return_dict=True)
     epochs = history.history.get("loss", [])
     metrics = {

@@ -33,12 +33,13 @@ def tiny_config():
 
     return RunConfig().override(
         vocab_size=100,
-        embedding_dim=16,
-        units=32,
+        embedding_dim=24,
+        units=48,
+        bidirectional=True,
         dropout=0.0,
-        batch_size=32,
-        epochs=3,
-        learning_rate=5e-3,
+        batch_size=16,
+        epochs=10,
+        learning_rate=1e-2,
         max_source_length=24,
         max_target_length=12,
     )
@@ -46,8 +47,33 @@ def tiny_config():
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, small_corpus, tiny_config):
-    """A tiny model trained for 3 epochs on the small corpus; returns its TrainResult."""
+    """A tiny model (~20 s of training) whose outputs depend on its input; a TrainResult."""
     from keras_s2s.training import train
 
     run_dir = str(tmp_path_factory.mktemp("run"))
     return train(tiny_config, small_corpus.train, small_corpus.valid, run_dir, verbose=0)
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, trained_run):
+    """The tiny trained run, copied, exported (SavedModel + ONNX) as version 1.
+
+    Returns `(run_dir_copy, model_dir, version_dir)`.
+    """
+    import shutil
+
+    from keras_s2s.exporting import export
+
+    base = tmp_path_factory.mktemp("export")
+    run_copy = str(base / "run")
+    shutil.copytree(trained_run.run_dir, run_copy)
+    model_dir = str(base / "saved_models" / "tiny")
+    version_dir = export(run_copy, model_dir, formats=("savedmodel", "onnx"))
+    return run_copy, model_dir, version_dir
+
+
+@pytest.fixture(scope="session")
+def parity_sentences(small_corpus):
+    """60 held-out sources of mixed length (dates and numbers, several scripts)."""
+    sources = [s for s, _ in small_corpus.test] + [s for s, _ in small_corpus.valid]
+    return sources[:60]

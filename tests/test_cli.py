@@ -82,3 +82,62 @@ def test_train_command_on_anki_file_with_skipped_lines(tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["data"]["format"] == "anki" and config["model"]["units"] == 16
     assert (run / "model.keras").is_file() and (run / "tokenizer.model").is_file()
+
+
+def test_translate_reads_args_and_stdin_in_every_backend(exported):
+    run_dir, _, version_dir = exported
+    sentences = ["May 7, 1985", "two hundred and seventy-two", ""]
+    outputs = {}
+    for backend, path in (("keras", run_dir), ("savedmodel", version_dir), ("onnx", version_dir)):
+        r = _cli("translate", "--model", path, "--backend", backend, *sentences)
+        assert r.returncode == 0, r.stderr
+        outputs[backend] = r.stdout.split("\n")[:-1]
+        assert len(outputs[backend]) == 3
+    assert outputs["keras"] == outputs["savedmodel"] == outputs["onnx"]
+    r = subprocess.run(
+        [sys.executable, "-m", "keras_s2s", "translate", "--model", version_dir],
+        input="\n".join(sentences) + "\n",
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:-1] == outputs["savedmodel"]
+
+
+def test_model_path_errors_exit_2(tmp_path, capsys):
+    missing = tmp_path / "missing"
+    assert main(["translate", "--model", str(missing), "x"]) == 2
+    assert capsys.readouterr().err == (f"keras-s2s: error: {missing}: no such file or directory\n")
+    assert main(["translate", "--model", str(tmp_path), "x"]) == 2
+    assert capsys.readouterr().err == (
+        f"keras-s2s: error: {tmp_path}: not a model "
+        "(expected a run dir, version dir or .onnx file)\n"
+    )
+
+
+def test_evaluate_prints_sacrebleu_json(exported, tmp_path, small_corpus):
+    _, _, version_dir = exported
+    pairs = small_corpus.test[:20]
+    src = _write(tmp_path / "src.txt", "\n".join(s for s, _ in pairs) + "\n")
+    ref = _write(tmp_path / "ref.txt", "\n".join(t for _, t in pairs) + "\n")
+    r = _cli(
+        "evaluate", "--model", version_dir, "--backend", "onnx",
+        "--source-file", src, "--reference-file", ref,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert set(result) >= {"bleu", "bleu_lowercase", "chrf", "sentences", "seconds"}
+    assert result["sentences"] == 20
+    assert 0.0 <= result["bleu"] <= 100.0 and 0.0 <= result["chrf"] <= 100.0
+
+
+def test_export_command_publishes_a_version(exported, tmp_path):
+    run_dir, _, _ = exported
+    out = tmp_path / "saved_models" / "cli"
+    r = _cli("export", "--run-dir", run_dir, "--out", str(out), "--format", "savedmodel")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out / "1")
+    assert (out / "1" / "saved_model.pb").is_file()
+    assert not (out / "1" / "onnx").exists()

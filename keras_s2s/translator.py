@@ -1,0 +1,142 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""The inference graph: a `tf.Module` from strings to strings and from ids to ids.
+
+`Translator` is built from the trained layers (found by name in the training model) and
+the run's tokenizer. Tokenization, the encoder, the step-wise decoding loop and
+detokenization all run inside the graph, so the exported SavedModel needs nothing but
+`tensorflow` and `tensorflow_text` to serve.
+
+Signatures (DESIGN.md §2):
+
+| function | inputs | outputs |
+|---|---|---|
+| `serving_default` | `text [batch]` | `translation [batch]`, `score [batch]` |
+| `translate_with_options` | `text [batch]`, `max_length []`, `beam_width []`, `n_best []` | `translations [batch, n_best]`, `scores`, `ids [batch, n_best, time]`, `alignments [batch, n_best, time, source_time]` |
+| `translate_ids` | `source_ids [batch, source_time]`, `max_length`, `beam_width`, `n_best` | `ids`, `scores`, `alignments` |
+
+`max_length` is capped by the config's `decode.max_length`, and sources longer than
+`data.max_source_length` tokens keep their first tokens (the rule used in training).
+Models without attention return all-zero alignments, so that every model has the same
+signatures.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keras_s2s.config import PAD_ID, SOS_ID, RunConfig
+from keras_s2s.decoding import DecodeResult, greedy_search
+from keras_s2s.models import Seq2Seq
+from keras_s2s.tokenizer import Tokenizer
+
+TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
+IDS_SPEC = tf.TensorSpec([None, None], tf.int32, name="source_ids")
+SCALAR = {
+    name: tf.TensorSpec([], tf.int32, name=name) for name in ("max_length", "beam_width", "n_best")
+}
+
+
+class Translator(tf.Module):
+    """Translates with a trained model, entirely inside the TensorFlow graph.
+
+    Args:
+        model: The trained training model (from `build_model` or a `.keras` file).
+        tokenizer: The run's tokenizer.
+        config: The run's configuration (length limits and decoding defaults).
+    """
+
+    def __init__(self, model: keras.Model, tokenizer: Tokenizer, config: RunConfig):
+        super().__init__(name="translator")
+        self.model = model
+        self._s2s = Seq2Seq.from_model(model)
+        self._tokenizer = tokenizer
+        self._config = config
+        self.serving_default = tf.function(self._serving_default, input_signature=[TEXT_SPEC])
+        self.translate_with_options = tf.function(
+            self._translate_with_options,
+            input_signature=[
+                TEXT_SPEC,
+                SCALAR["max_length"],
+                SCALAR["beam_width"],
+                SCALAR["n_best"],
+            ],
+        )
+        self.translate_ids = tf.function(
+            self._translate_ids,
+            input_signature=[
+                IDS_SPEC,
+                SCALAR["max_length"],
+                SCALAR["beam_width"],
+                SCALAR["n_best"],
+            ],
+        )
+        self.first_step_logits = tf.function(self._first_step_logits, input_signature=[IDS_SPEC])
+
+    def signatures(self) -> dict:
+        """The concrete functions to export, keyed by signature name."""
+        return {
+            "serving_default": self.serving_default.get_concrete_function(),
+            "translate_with_options": self.translate_with_options.get_concrete_function(),
+            "translate_ids": self.translate_ids.get_concrete_function(),
+            "first_step_logits": self.first_step_logits.get_concrete_function(),
+        }
+
+    # Graph building blocks.
+
+    def tokenize(self, text: tf.Tensor) -> tf.Tensor:
+        """Strings `[batch]` -> 0-padded int32 ids `[batch, source_time]`, truncated."""
+        ragged = self._tokenizer.tokenize(text)
+        ragged = ragged[:, : self._config.data.max_source_length]
+        return ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
+
+    def decode(self, source_ids: tf.Tensor, max_length: tf.Tensor) -> DecodeResult:
+        """Encodes `source_ids [batch, source_time]` and decodes greedily."""
+        source_ids = source_ids[:, : self._config.data.max_source_length]
+        states = self._s2s.encode(source_ids)
+        cap = tf.constant(self._config.decode.max_length, tf.int32)
+        max_length = tf.clip_by_value(tf.cast(max_length, tf.int32), 1, cap)
+        return greedy_search(self._s2s.step, states, tf.shape(source_ids)[0], max_length)
+
+    def _check_options(self, beam_width, n_best):
+        tf.debugging.assert_equal(
+            beam_width, 1, message="beam_width must be 1: beam search is not in this version"
+        )
+        tf.debugging.assert_equal(n_best, 1, message="n_best must be 1 with greedy search")
+
+    def _alignments(self, result: DecodeResult, source_ids: tf.Tensor) -> tf.Tensor:
+        shape = tf.concat([tf.shape(result.ids), tf.shape(source_ids)[1:2]], axis=0)
+        return tf.zeros(shape, tf.float32)
+
+    # Exported functions.
+
+    def _translate_ids(self, source_ids, max_length, beam_width, n_best):
+        self._check_options(beam_width, n_best)
+        result = self.decode(source_ids, max_length)
+        return {
+            "ids": result.ids,
+            "scores": result.scores,
+            "alignments": self._alignments(result, source_ids),
+        }
+
+    def _translate_with_options(self, text, max_length, beam_width, n_best):
+        source_ids = self.tokenize(text)
+        out = self._translate_ids(source_ids, max_length, beam_width, n_best)
+        flat = tf.reshape(out["ids"], [-1, tf.shape(out["ids"])[2]])
+        strings = self._tokenizer.detokenize(flat)
+        out["translations"] = tf.reshape(strings, tf.shape(out["ids"])[:2])
+        return out
+
+    def _serving_default(self, text):
+        d = self._config.decode
+        out = self._translate_with_options(
+            text, tf.constant(d.max_length), tf.constant(1), tf.constant(1)
+        )
+        return {"translation": out["translations"][:, 0], "score": out["scores"][:, 0]}
+
+    def _first_step_logits(self, source_ids):
+        """Logits of the first decoding step, `[batch, vocab]` (for parity checks)."""
+        states = self._s2s.encode(source_ids[:, : self._config.data.max_source_length])
+        sos = tf.fill([tf.shape(source_ids)[0]], tf.constant(SOS_ID, tf.int32))
+        logits, _ = self._s2s.step(sos, states)
+        return {"logits": logits}
