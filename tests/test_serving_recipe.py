@@ -154,7 +154,7 @@ def test_serving_default_rest_body_runs_through_the_signature(loaded):
         assert p["score"] <= 0.0  # a sum of log-probabilities
 
 
-def test_translate_with_options_columnar_body_runs_through_the_signature(loaded, exported):
+def test_translate_with_options_columnar_body_runs_through_the_signature(loaded):
     body = _read_request("translate_with_options.json")
     assert body["signature_name"] == "translate_with_options"
     fn = loaded.signatures[body["signature_name"]]
@@ -185,7 +185,7 @@ def test_savedmodel_needs_only_core_and_tensorflow_text_ops(exported):
     script = textwrap.dedent(
         """
         import json, sys
-        import tensorflow as tf
+        import tensorflow  # registers the core ops, as a plain ModelServer has them
         from tensorflow.core.protobuf import saved_model_pb2
         from tensorflow.python.framework import op_def_registry
 
