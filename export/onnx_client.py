@@ -124,13 +124,15 @@ class OnnxTranslator:
         texts: Sequence[str],
         *,
         max_length: int | None = None,
+        beam: int = 1,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> list[str]:
-        """Translates sentences greedily (beam width 1, one result each).
+        """Translates sentences, returning the best hypothesis of each.
 
         Args:
             texts: Sentences.
             max_length: Output length limit in tokens; capped at the exported maximum.
+            beam: Beam width (1 is greedy search).
             batch_size: Sentences per ONNX Runtime call.
 
         Returns:
@@ -146,7 +148,7 @@ class OnnxTranslator:
                 {
                     "source_ids": self.encode(texts[start : start + batch_size]),
                     "max_length": np.array(limit, np.int32),
-                    "beam_width": np.array(1, np.int32),
+                    "beam_width": np.array(beam, np.int32),
                     "n_best": np.array(1, np.int32),
                 },
             )
@@ -162,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("model", help="version dir (saved_models/NAME/<version>) or its onnx/")
     parser.add_argument("text", nargs="*", help="sentences (default: stdin, one per line)")
     parser.add_argument("--max-length", type=int, help="output length limit in tokens")
+    parser.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     parser.add_argument("--threads", type=int, help="ONNX Runtime intra-op threads")
     return parser
@@ -177,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code: 0 on success, 2 on a usage error or an unloadable model.
     """
     args = _parser().parse_args(argv)
-    if args.batch_size < 1:
-        print(f"{PROG}: error: --batch-size must be at least 1", file=sys.stderr)
+    if args.batch_size < 1 or args.beam < 1:
+        print(f"{PROG}: error: --batch-size and --beam must be at least 1", file=sys.stderr)
         return 2
     try:
         translator = OnnxTranslator(args.model, threads=args.threads)
@@ -186,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     texts = args.text or [line.rstrip("\r\n") for line in sys.stdin]
-    for line in translator.translate(texts, max_length=args.max_length, batch_size=args.batch_size):
+    for line in translator.translate(
+        texts, max_length=args.max_length, beam=args.beam, batch_size=args.batch_size
+    ):
         print(line)
     return 0
 

@@ -35,18 +35,21 @@ class ModelPathError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Translation:
-    """One sentence's result.
+class Hypothesis:
+    """One translation of one sentence.
 
     Attributes:
-        text: The best translation.
+        text: The detokenized translation.
         ids: Its token ids, up to and including eos.
-        score: Sum of the chosen tokens' log-probabilities.
+        score: Summed log-probabilities divided by the GNMT length penalty.
+        alignment: Attention weights `[len(ids), source_tokens]` (a nested list), or
+            None for models without attention.
     """
 
     text: str
     ids: list[int]
     score: float
+    alignment: list[list[float]] | None = None
 
 
 def _trim(row) -> list[int]:
@@ -64,69 +67,102 @@ def _pad(rows: Sequence[Sequence[int]]) -> np.ndarray:
     return out
 
 
+def length_penalty(lengths: np.ndarray, alpha: float) -> np.ndarray:
+    """GNMT length penalty, the NumPy twin of `decoding.length_penalty`."""
+    return ((5.0 + np.asarray(lengths, np.float32)) / 6.0) ** np.float32(alpha)
+
+
 class Backend:
     """Common front of all backends: batching and the `translate` API."""
 
     name = ""
 
-    def __init__(self, path: str, max_source_length: int, max_length: int):
+    def __init__(self, path: str, max_source_length: int, max_length: int, attention: bool):
         self.path = path
         self.max_source_length = max_source_length
         self.max_length = max_length
+        self.attention = attention
 
-    def _run(self, texts: list[str], max_length: int) -> list[Translation]:
+    def _run(self, texts: list[str], max_length: int, beam: int, n_best: int):
+        """Returns (strings [b][n], ids [b, n, t], scores [b, n], alignments or None)."""
         raise NotImplementedError
 
-    def translate_detailed(
+    def translate_nbest(
         self,
         texts: Sequence[str],
         *,
         beam: int = 1,
+        n_best: int = 1,
         max_length: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-    ) -> list[Translation]:
-        """Translates strings; returns one `Translation` per input, in input order.
+    ) -> list[list[Hypothesis]]:
+        """Translates strings; returns the `n_best` best hypotheses of each, best first.
+
+        Args:
+            texts: Source sentences.
+            beam: Beam width (1 is greedy search).
+            n_best: Hypotheses per sentence, at most `beam`.
+            max_length: Most tokens per translation (capped by the model's limit).
+            batch_size: Sentences per call to the model.
 
         Raises:
-            ValueError: for `beam != 1` (beam search is not in this version).
+            ValueError: on `beam < 1` or `n_best` outside [1, beam].
         """
-        if beam != 1:
-            raise ValueError("beam must be 1: beam search is not in this version")
+        if beam < 1:
+            raise ValueError(f"beam must be at least 1; got {beam}")
+        if not 1 <= n_best <= beam:
+            raise ValueError(f"n_best must be between 1 and beam ({beam}); got {n_best}")
         limit = min(max_length or self.max_length, self.max_length)
         texts = list(texts)
-        out: list[Translation] = []
+        out: list[list[Hypothesis]] = []
         for start in range(0, len(texts), batch_size):
-            out.extend(self._run(texts[start : start + batch_size], limit))
+            chunk = texts[start : start + batch_size]
+            strings, ids, scores, alignments = self._run(chunk, limit, beam, n_best)
+            for i in range(len(chunk)):
+                row = []
+                for j in range(ids.shape[1]):
+                    trimmed = _trim(ids[i, j])
+                    alignment = None
+                    if alignments is not None and self.attention:
+                        alignment = alignments[i, j, : len(trimmed)].tolist()
+                    row.append(Hypothesis(strings[i][j], trimmed, float(scores[i, j]), alignment))
+                out.append(row)
         return out
+
+    def translate_detailed(self, texts: Sequence[str], **kwargs) -> list[Hypothesis]:
+        """Translates strings; returns the best `Hypothesis` of each, in input order."""
+        return [h[0] for h in self.translate_nbest(texts, **kwargs)]
 
     def translate(self, texts: Sequence[str], **kwargs) -> list[str]:
         """Translates strings; returns the best translation of each."""
-        return [t.text for t in self.translate_detailed(texts, **kwargs)]
+        return [h.text for h in self.translate_detailed(texts, **kwargs)]
 
 
 class _IdsBackend(Backend):
     """A backend fed with ids tokenized in Python by SentencePiece."""
 
-    def __init__(self, path, tokenizer, max_source_length, max_length):
-        super().__init__(path, max_source_length, max_length)
+    def __init__(self, path, tokenizer, max_source_length, max_length, attention):
+        super().__init__(path, max_source_length, max_length, attention)
         self.tokenizer = tokenizer
 
-    def _decode_ids(self, source_ids: np.ndarray, max_length: int):
+    def source_ids(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokenizes and truncates like the exported graph: int64 `[batch, time]`."""
+        return _pad([r[: self.max_source_length] for r in self.tokenizer.encode(texts)])
+
+    def _decode_ids(self, source_ids: np.ndarray, max_length: int, beam: int, n_best: int):
         raise NotImplementedError
 
-    def _run(self, texts, max_length):
-        rows = [r[: self.max_source_length] for r in self.tokenizer.encode(texts)]
-        ids, scores = self._decode_ids(_pad(rows), max_length)
-        trimmed = [_trim(row) for row in ids[:, 0]]
-        strings = self.tokenizer.decode(trimmed)
-        return [
-            Translation(s, r, float(sc))
-            for s, r, sc in zip(strings, trimmed, scores[:, 0], strict=True)
-        ]
+    def _run(self, texts, max_length, beam, n_best):
+        ids, scores, alignments = self._decode_ids(self.source_ids(texts), max_length, beam, n_best)
+        strings = [self.tokenizer.decode([_trim(r) for r in row]) for row in ids]
+        return strings, ids, scores, alignments
 
 
 class KerasBackend(_IdsBackend):
-    """The run dir's `.keras` model, decoded in-process by `decoding.greedy_search`."""
+    """The run dir's `.keras` model, decoded in-process by `keras_s2s.decoding`.
+
+    Beam 1 runs `greedy_search`, wider beams `beam_search`.
+    """
 
     name = "keras"
 
@@ -134,7 +170,7 @@ class KerasBackend(_IdsBackend):
         import tensorflow as tf
 
         from keras_s2s.config import RunConfig
-        from keras_s2s.decoding import greedy_search
+        from keras_s2s.decoding import beam_search, greedy_search
         from keras_s2s.models import Seq2Seq
         from keras_s2s.tokenizer import Tokenizer
         from keras_s2s.training import CONFIG_FILENAME, load_model
@@ -145,27 +181,57 @@ class KerasBackend(_IdsBackend):
             Tokenizer.load(run_dir),
             config.data.max_source_length,
             config.decode.max_length,
+            config.model.attention != "none",
         )
+        self.config = config
         self.model = load_model(run_dir)
         s2s = Seq2Seq.from_model(self.model)
+        alpha = config.decode.length_penalty
+        ids_spec = tf.TensorSpec([None, None], tf.int32)
+        scalar = tf.TensorSpec([], tf.int32)
 
-        @tf.function(
-            input_signature=[
-                tf.TensorSpec([None, None], tf.int32),
-                tf.TensorSpec([], tf.int32),
-            ]
-        )
-        def decode(source_ids, max_length):
-            result = greedy_search(
-                s2s.step, s2s.encode(source_ids), tf.shape(source_ids)[0], max_length
+        def outputs(result):
+            alignments = result.alignments
+            if alignments is None:
+                alignments = tf.zeros([0])
+            return result.ids, result.lengths, result.scores, alignments
+
+        @tf.function(input_signature=[ids_spec, scalar])
+        def greedy(source_ids, max_length):
+            batch = tf.shape(source_ids)[0]
+            return outputs(greedy_search(s2s.step, s2s.encode(source_ids), batch, max_length))
+
+        @tf.function(input_signature=[ids_spec, scalar, scalar, scalar])
+        def beam(source_ids, max_length, beam_width, n_best):
+            batch = tf.shape(source_ids)[0]
+            result = beam_search(
+                s2s.step,
+                s2s.encode(source_ids),
+                batch,
+                max_length,
+                beam_width,
+                alpha=alpha,
+                n_best=n_best,
             )
-            return result.ids, result.scores
+            return outputs(result)
 
-        self._decode = decode
+        self._greedy, self._beam = greedy, beam
 
-    def _decode_ids(self, source_ids, max_length):
-        ids, scores = self._decode(source_ids.astype(np.int32), np.int32(max_length))
-        return ids.numpy(), scores.numpy()
+    def _decode_ids(self, source_ids, max_length, beam, n_best):
+        ids32 = source_ids.astype(np.int32)
+        if beam == 1:
+            ids, lengths, raw, alignments = self._greedy(ids32, np.int32(max_length))
+            # Greedy reports the raw sum; rank-scores are length-normalised as in beams.
+            scores = raw.numpy() / length_penalty(
+                lengths.numpy(), self.config.decode.length_penalty
+            )
+        else:
+            ids, _, scores, alignments = self._beam(
+                ids32, np.int32(max_length), np.int32(beam), np.int32(n_best)
+            )
+            scores = scores.numpy()
+        alignments = alignments.numpy() if self.attention else None
+        return ids.numpy(), scores, alignments
 
 
 class OnnxBackend(_IdsBackend):
@@ -188,23 +254,24 @@ class OnnxBackend(_IdsBackend):
             Tokenizer.load(os.path.join(folder, config["files"]["tokenizer"])),
             config["max_source_length"],
             config["max_length"],
+            config.get("attention", "none") != "none",
         )
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
 
-    def _decode_ids(self, source_ids, max_length):
-        ids, scores = self.session.run(
-            ["ids", "scores"],
+    def _decode_ids(self, source_ids, max_length, beam, n_best):
+        ids, scores, alignments = self.session.run(
+            ["ids", "scores", "alignments"],
             {
                 "source_ids": source_ids.astype(np.int64),
                 "max_length": np.array(max_length, np.int32),
-                "beam_width": np.array(1, np.int32),
-                "n_best": np.array(1, np.int32),
+                "beam_width": np.array(beam, np.int32),
+                "n_best": np.array(n_best, np.int32),
             },
         )
-        return ids, scores
+        return ids, scores, (alignments if self.attention else None)
 
 
 class SavedModelBackend(Backend):
@@ -220,26 +287,28 @@ class SavedModelBackend(Backend):
         with open(os.path.join(version_dir, "metadata.json"), encoding="utf-8") as f:
             config = json.load(f)["config"]
         super().__init__(
-            version_dir, config["data"]["max_source_length"], config["decode"]["max_length"]
+            version_dir,
+            config["data"]["max_source_length"],
+            config["decode"]["max_length"],
+            config["model"]["attention"] != "none",
         )
+        from keras_s2s.tokenizer import Tokenizer
+
+        self.tokenizer = Tokenizer.load(os.path.join(version_dir, "assets", "tokenizer.model"))
         self.module = tf.saved_model.load(version_dir)
         self._fn = self.module.signatures["translate_with_options"]
 
-    def _run(self, texts, max_length):
+    def _run(self, texts, max_length, beam, n_best):
         tf = self._tf
         out = self._fn(
             text=tf.constant(texts, tf.string),
             max_length=tf.constant(max_length, tf.int32),
-            beam_width=tf.constant(1, tf.int32),
-            n_best=tf.constant(1, tf.int32),
+            beam_width=tf.constant(beam, tf.int32),
+            n_best=tf.constant(n_best, tf.int32),
         )
-        strings = out["translations"].numpy()[:, 0]
-        ids = out["ids"].numpy()[:, 0]
-        scores = out["scores"].numpy()[:, 0]
-        return [
-            Translation(s.decode("utf-8"), _trim(r), float(sc))
-            for s, r, sc in zip(strings, ids, scores, strict=True)
-        ]
+        strings = [[s.decode("utf-8") for s in row] for row in out["translations"].numpy()]
+        alignments = out["alignments"].numpy() if self.attention else None
+        return strings, out["ids"].numpy(), out["scores"].numpy(), alignments
 
 
 def _latest_version(path: str) -> str | None:

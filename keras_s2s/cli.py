@@ -46,6 +46,11 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-source-length", type=int)
     p.add_argument("--max-target-length", type=int)
     p.add_argument("--normalization", choices=["nmt_nfkc", "nfkc", "identity"])
+    p.add_argument("--luong-score", choices=["general", "dot"])
+    p.add_argument("--input-feeding", action="store_true", default=None)
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--beam-width", type=int, help="default beam width of the exported model")
+    p.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha")
 
 
 def _config_from_args(args: argparse.Namespace, base=None):
@@ -71,6 +76,11 @@ def _config_from_args(args: argparse.Namespace, base=None):
         max_source_length=args.max_source_length,
         max_target_length=args.max_target_length,
         normalization=args.normalization,
+        luong_score=args.luong_score,
+        input_feeding=args.input_feeding,
+        label_smoothing=args.label_smoothing,
+        beam_width=args.beam_width,
+        length_penalty=args.length_penalty,
         format=getattr(args, "format", None),
         valid_fraction=getattr(args, "valid_fraction", None),
         skip_bad_lines=getattr(args, "skip_bad_lines", None) or None,
@@ -148,14 +158,43 @@ def _read_lines(texts: list[str]) -> list[str]:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    """`keras-s2s translate`: one translation per input line."""
+    """`keras-s2s translate`: one translation per input line (JSON lines with --n-best > 1)."""
     from keras_s2s.backends import load
 
     model = load(args.model, args.backend)
+    if args.plot_attention and not model.attention:
+        raise CliError("--plot-attention needs a model with attention; this one has none")
     texts = _read_lines(args.text)
-    for translation in model.translate(texts, beam=args.beam, max_length=args.max_length):
-        print(translation)
+    results = model.translate_nbest(
+        texts, beam=args.beam, n_best=args.n_best, max_length=args.max_length
+    )
+    for index, (text, hypotheses) in enumerate(zip(texts, results, strict=True)):
+        if args.n_best > 1:
+            record = {
+                "source": text,
+                "hypotheses": [{"text": h.text, "score": h.score} for h in hypotheses],
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(hypotheses[0].text)
+        if args.plot_attention:
+            _plot(model, text, hypotheses[0], args.plot_attention, index)
     return 0
+
+
+def _plot(model, text: str, hypothesis, out_dir: str, index: int) -> str:
+    from keras_s2s.plotting import plot_attention
+
+    os.makedirs(out_dir, exist_ok=True)
+    tokenizer = model.tokenizer
+    source_ids = tokenizer.encode([text])[0][: model.max_source_length]
+    return plot_attention(
+        hypothesis.alignment,
+        tokenizer.id_to_piece(source_ids),
+        tokenizer.id_to_piece(hypothesis.ids),
+        os.path.join(out_dir, f"{index:04d}.png"),
+        title=text[:80],
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -267,8 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
     p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
     p.add_argument("--backend", choices=["keras", "savedmodel", "onnx"])
-    p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    p.add_argument("--n-best", type=int, default=1, help="hypotheses per sentence (JSON)")
     p.add_argument("--max-length", type=int)
+    p.add_argument("--plot-attention", metavar="DIR", help="write one heatmap PNG per sentence")
     p.add_argument("text", nargs="*", help="sentences (default: read stdin)")
     p.set_defaults(func=cmd_translate)
 

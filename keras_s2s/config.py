@@ -71,6 +71,10 @@ class ModelConfig:
         teacher_forcing_ratio: Probability of feeding the true previous token while
             training. Below 1 enables scheduled sampling: the rest of the time the decoder
             is fed its own argmax prediction.
+        luong_score: Luong attention score, `general` (`q . W m`) or `dot` (`q . m`;
+            needs a memory as wide as the decoder, so not with `bidirectional`).
+        input_feeding: Feed the previous attentional vector to the next decoder step
+            (attention only; training then runs step by step, which is slower).
     """
 
     rnn: str = "gru"
@@ -82,9 +86,17 @@ class ModelConfig:
     bidirectional: bool = False
     dropout: float = 0.1
     teacher_forcing_ratio: float = 1.0
+    luong_score: str = "general"
+    input_feeding: bool = False
 
     def __post_init__(self):
         _check_choice("rnn", self.rnn, RNN_TYPES)
+        _check_choice("luong_score", self.luong_score, ("general", "dot"))
+        if self.attention == "luong" and self.luong_score == "dot" and self.bidirectional:
+            raise ConfigError(
+                "luong_score 'dot' needs encoder outputs as wide as the decoder; "
+                "use 'general' with a bidirectional encoder"
+            )
         _check_choice("attention", self.attention, ATTENTION_TYPES)
         for name in ("embedding_dim", "units", "encoder_layers", "decoder_layers"):
             _check_positive(name, getattr(self, name))
@@ -172,6 +184,7 @@ class TrainConfig:
         bucket_width: Width, in tokens, of the length buckets used for batching (0 turns
             bucketing off and pads every batch to its longest sentence).
         shuffle_buffer: tf.data shuffle buffer, in sentence pairs.
+        label_smoothing: Label smoothing of the training loss (0 turns it off).
     """
 
     batch_size: int = 64
@@ -182,8 +195,11 @@ class TrainConfig:
     seed: int = 0
     bucket_width: int = 4
     shuffle_buffer: int = 10000
+    label_smoothing: float = 0.0
 
     def __post_init__(self):
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate", "shuffle_buffer"):
             _check_positive(name, getattr(self, name))
         if self.clipnorm < 0 or self.patience < 0 or self.bucket_width < 0:

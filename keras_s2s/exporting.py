@@ -306,6 +306,8 @@ def export(
                 "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "sos": SOS_ID, "eos": EOS_ID},
                 "max_source_length": config.data.max_source_length,
                 "max_length": config.decode.max_length,
+                "attention": config.model.attention,
+                "length_penalty": config.decode.length_penalty,
                 "inputs": ["source_ids", "max_length", "beam_width", "n_best"],
                 "outputs": ["ids", "scores", "alignments"],
                 "files": {"ids": ONNX_MODEL, "tokenizer": MODEL_FILENAME},

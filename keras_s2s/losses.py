@@ -26,7 +26,13 @@ def _token_cross_entropy(labels, logits):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
-    """Mean cross-entropy over non-padding target tokens.
+    """Mean cross-entropy over non-padding target tokens, with optional label smoothing.
+
+    Args:
+        label_smoothing: Share of the target probability spread uniformly over the
+            vocabulary (0 is plain cross-entropy).
+        name: Loss name.
+        **kwargs: Standard `keras.losses.Loss` arguments.
 
     Call args:
         y_true: int labels `[batch, time]`, 0 at padding.
@@ -36,13 +42,25 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         Scalar: `sum(ce * mask) / max(sum(mask), 1)`.
     """
 
-    def __init__(self, name="masked_sparse_categorical_crossentropy", **kwargs):
+    def __init__(
+        self, label_smoothing=0.0, name="masked_sparse_categorical_crossentropy", **kwargs
+    ):
         kwargs.setdefault("reduction", "sum")
         super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
 
     def call(self, y_true, y_pred):
         ce, mask = _token_cross_entropy(y_true, y_pred)
+        if self.label_smoothing:
+            # Cross-entropy against the uniform distribution, at the real tokens only.
+            uniform = -tf.reduce_mean(tf.nn.log_softmax(y_pred, axis=-1), axis=-1) * mask
+            ce = (1.0 - self.label_smoothing) * ce + self.label_smoothing * uniform
         return tf.reduce_sum(ce) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(label_smoothing=self.label_smoothing)
+        return config
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)

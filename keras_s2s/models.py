@@ -29,6 +29,7 @@ import keras
 import tensorflow as tf
 
 from keras_s2s.config import PAD_ID, ModelConfig
+from keras_s2s.layers import make_attention
 
 _PACKAGE = "keras_s2s"
 
@@ -153,6 +154,11 @@ class Encoder(keras.layers.Layer):
 class Decoder(keras.layers.Layer):
     """Embedding, stacked GRU/LSTM layers started from the encoder states, and logits.
 
+    With attention (Luong placement), the top RNN output `h_t` queries the encoder
+    outputs, and the attentional vector `a_t = tanh(W_c [context_t; h_t])` feeds the
+    output projection. With `input_feeding`, `a_{t-1}` is also concatenated to the
+    embedding of the next input token.
+
     Args:
         vocab_size: Number of target ids (the logits width).
         embedding_dim: Embedding width.
@@ -164,12 +170,20 @@ class Decoder(keras.layers.Layer):
             previous token while training. Below 1 the decoder runs step by step and
             otherwise feeds back its own argmax (scheduled sampling).
         seed: Seed for the scheduled-sampling coin.
+        attention: `none`, `bahdanau` or `luong`.
+        luong_score: `general` or `dot` (Luong attention only).
+        input_feeding: Feed the previous attentional vector back as input (attention
+            only; training then runs step by step).
+        memory_dim: Width of the encoder outputs (`units`, or `2 * units` for a
+            bidirectional encoder).
         **kwargs: Standard `keras.layers.Layer` arguments.
 
     Call args:
         decoder_input_ids: int32 `[batch, target_time]`: sos followed by the target,
             0-padded.
         initial_state: Flat list of encoder final states, `[batch, units]` each.
+        memory: Encoder outputs `[batch, source_time, memory_dim]` (attention only).
+        source_ids: int32 `[batch, source_time]`, to mask padding (attention only).
         training: Python bool or None.
 
     Returns:
@@ -186,6 +200,10 @@ class Decoder(keras.layers.Layer):
         dropout=0.0,
         teacher_forcing_ratio=1.0,
         seed=None,
+        attention="none",
+        luong_score="general",
+        input_feeding=False,
+        memory_dim=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -197,78 +215,147 @@ class Decoder(keras.layers.Layer):
         self.dropout = dropout
         self.teacher_forcing_ratio = teacher_forcing_ratio
         self.seed = seed
+        self.attention = attention
+        self.luong_score = luong_score
+        self.input_feeding = bool(input_feeding and attention != "none")
+        self.memory_dim = memory_dim or units
 
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.rnn_layers = [_make_rnn(rnn, units, name=f"{rnn}_{i}") for i in range(num_layers)]
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
+        self.attention_layer = make_attention(attention, units, luong_score)
+        self.attention_projection = (
+            keras.layers.Dense(units, activation="tanh", use_bias=False, name="attention_proj")
+            if self.attention_layer is not None
+            else None
+        )
         self.output_projection = keras.layers.Dense(vocab_size, name="logits")
         self.sampling_seed = keras.random.SeedGenerator(seed, name="sampling_seed")
+
+    def build(self, decoder_input_ids_shape, initial_state_shape=None, memory_shape=None):
+        self.embedding.build(decoder_input_ids_shape)
+        features = self.embedding_dim + (self.units if self.input_feeding else 0)
+        for layer in self.rnn_layers:
+            layer.build((None, None, features))
+            features = self.units
+        if self.attention_layer is not None:
+            self.attention_layer.build((None, None, self.units), self.memory_dim)
+            self.attention_projection.build((None, None, self.units + self.memory_dim))
+        self.output_projection.build((None, None, self.units))
+        self.built = True
 
     def _split_states(self, states):
         per_layer = states_per_layer(self.rnn)
         return [list(states[i * per_layer : (i + 1) * per_layer]) for i in range(self.num_layers)]
 
-    def build(self, decoder_input_ids_shape, initial_state_shape=None):
-        self.embedding.build(decoder_input_ids_shape)
-        features = self.embedding_dim
-        for layer in self.rnn_layers:
-            layer.build((None, None, features))
-            features = self.units
-        self.output_projection.build((None, None, self.units))
-        self.built = True
+    @property
+    def steps_one_at_a_time(self) -> bool:
+        """Whether training must run step by step (scheduled sampling, input feeding)."""
+        return self.teacher_forcing_ratio < 1.0 or self.input_feeding
 
-    def call(self, decoder_input_ids, initial_state, training=None):
-        if training and self.teacher_forcing_ratio < 1.0:
-            return self._scheduled_sampling(decoder_input_ids, initial_state, training)
+    def initial_decoder_state(self, states, memory=None, source_ids=None):
+        """The state `step` expects: a dict of RNN states and, with attention, memory.
+
+        Args:
+            states: Flat list of encoder final states.
+            memory: Encoder outputs `[batch, source_time, memory_dim]`.
+            source_ids: `[batch, source_time]`, 0 at padding.
+
+        Returns:
+            `{"rnn": [...]}`, plus `memory`, `keys`, `mask` with attention and `feed`
+            (the previous attentional vector, zeros at first) with input feeding.
+            Every leaf is batch-major, so decoding can tile and reorder it for beams.
+        """
+        state = {"rnn": list(states)}
+        if self.attention_layer is not None:
+            state["memory"] = memory
+            state["keys"] = self.attention_layer.prepare(memory)
+            state["mask"] = tf.cast(tf.not_equal(source_ids, PAD_ID), memory.dtype)
+            if self.input_feeding:
+                state["feed"] = tf.zeros([tf.shape(memory)[0], self.units], memory.dtype)
+        return state
+
+    def _attend(self, h, state, training):
+        """`h [batch, time, units]` -> (attentional vector, weights [batch, time, source])."""
+        context, weights = self.attention_layer(h, state["keys"], state["memory"], state["mask"])
+        a = self.attention_projection(tf.concat([context, h], axis=-1))
+        return self.dropout_layer(a, training=training), weights
+
+    def call(self, decoder_input_ids, initial_state, memory=None, source_ids=None, training=None):
+        state = self.initial_decoder_state(initial_state, memory, source_ids)
+        if self.steps_one_at_a_time:
+            return self._step_by_step(decoder_input_ids, state, training)
         x = self.dropout_layer(self.embedding(decoder_input_ids), training=training)
         # Padding sits only at the end of each row and the loss masks it, so the
         # decoder RNN needs no mask: real steps are computed exactly either way.
-        for layer, state in zip(self.rnn_layers, self._split_states(initial_state), strict=True):
-            x = layer(x, initial_state=state, training=training)[0]
+        for layer, layer_state in zip(
+            self.rnn_layers, self._split_states(state["rnn"]), strict=True
+        ):
+            x = layer(x, initial_state=layer_state, training=training)[0]
             x = self.dropout_layer(x, training=training)
+        if self.attention_layer is not None:
+            x, _ = self._attend(x, state, training)
         return self.output_projection(x)
 
-    def step(self, ids, states, training=False):
+    def step(self, ids, state, training=False):
         """Runs one decoding step through the RNN cells.
 
         Args:
             ids: int32 `[batch]`, the previous token of each row.
-            states: Flat list of states, `[batch, units]` each.
-            training: Apply dropout (scheduled sampling only; inference passes False).
+            state: The dict from `initial_decoder_state` (or a previous step).
+            training: Apply dropout (step-by-step training only; inference passes False).
 
         Returns:
-            `(logits [batch, vocab_size], new_states)`.
+            `(logits [batch, vocab_size], new_state, weights)`; `weights` is the
+            attention over the source, `[batch, source_time]`, or None without attention.
         """
         x = self.dropout_layer(self.embedding(ids), training=training)
-        new_states = []
-        for layer, state in zip(self.rnn_layers, self._split_states(states), strict=True):
-            x, layer_states = layer.cell(x, state, training=False)
-            new_states.extend(layer_states)
+        if self.input_feeding:
+            x = tf.concat([x, state["feed"]], axis=-1)
+        new_rnn = []
+        for layer, layer_state in zip(
+            self.rnn_layers, self._split_states(state["rnn"]), strict=True
+        ):
+            x, layer_states = layer.cell(x, layer_state, training=False)
+            new_rnn.extend(layer_states)
             x = self.dropout_layer(x, training=training)
-        return self.output_projection(x), new_states
+        new_state = dict(state, rnn=new_rnn)
+        weights = None
+        if self.attention_layer is not None:
+            a, weights = self._attend(x[:, None, :], state, training)
+            x, weights = a[:, 0], weights[:, 0]
+            if self.input_feeding:
+                new_state["feed"] = x
+        return self.output_projection(x), new_state, weights
 
-    def _scheduled_sampling(self, decoder_input_ids, initial_state, training):
+    def _step_by_step(self, decoder_input_ids, state, training):
         time = tf.shape(decoder_input_ids)[1]
         batch = tf.shape(decoder_input_ids)[0]
         logits_ta = tf.TensorArray(self.compute_dtype, size=time)
+        ratio = self.teacher_forcing_ratio if training else 1.0
 
-        def body(t, prev_ids, states, logits_ta):
+        def body(t, prev_ids, state, logits_ta):
             true_ids = decoder_input_ids[:, t]
-            coin = keras.random.uniform((batch,), seed=self.sampling_seed)
-            use_truth = tf.logical_or(tf.equal(t, 0), coin < self.teacher_forcing_ratio)
-            ids = tf.where(use_truth, true_ids, prev_ids)
-            logits, states = self.step(ids, states, training=training)
+            if ratio < 1.0:
+                coin = keras.random.uniform((batch,), seed=self.sampling_seed)
+                use_truth = tf.logical_or(tf.equal(t, 0), coin < ratio)
+                ids = tf.where(use_truth, true_ids, prev_ids)
+            else:
+                ids = true_ids
+            logits, state, _ = self.step(ids, state, training=training)
             next_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            return t + 1, next_ids, states, logits_ta.write(t, logits)
+            return t + 1, next_ids, state, logits_ta.write(t, logits)
 
         _, _, _, logits_ta = tf.while_loop(
             lambda t, *_: t < time,
             body,
-            (tf.constant(0), decoder_input_ids[:, 0], list(initial_state), logits_ta),
+            (tf.constant(0), decoder_input_ids[:, 0], state, logits_ta),
         )
         return tf.transpose(logits_ta.stack(), [1, 0, 2])
 
-    def compute_mask(self, decoder_input_ids, initial_state=None, mask=None):
+    def compute_mask(
+        self, decoder_input_ids, initial_state=None, memory=None, source_ids=None, mask=None
+    ):
         # The loss masks padding itself; no Keras mask reaches it from here.
         return None
 
@@ -283,6 +370,10 @@ class Decoder(keras.layers.Layer):
             dropout=self.dropout,
             teacher_forcing_ratio=self.teacher_forcing_ratio,
             seed=self.seed,
+            attention=self.attention,
+            luong_score=self.luong_score,
+            input_feeding=self.input_feeding,
+            memory_dim=self.memory_dim,
         )
         return config
 
@@ -320,10 +411,19 @@ def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -
         dropout=config.dropout,
         teacher_forcing_ratio=config.teacher_forcing_ratio,
         seed=seed,
+        attention=config.attention,
+        luong_score=config.luong_score,
+        input_feeding=config.input_feeding,
+        memory_dim=config.units * (2 if config.bidirectional else 1),
         name=DECODER_NAME,
     )
-    _, states = encoder(source_ids)
-    logits = decoder(decoder_input_ids, initial_state=states)
+    memory, states = encoder(source_ids)
+    if config.attention == "none":
+        logits = decoder(decoder_input_ids, initial_state=states)
+    else:
+        logits = decoder(
+            decoder_input_ids, initial_state=states, memory=memory, source_ids=source_ids
+        )
     return keras.Model(
         {"source_ids": source_ids, "decoder_input_ids": decoder_input_ids},
         logits,
@@ -345,12 +445,13 @@ class Seq2Seq:
 
     def encode(self, source_ids):
         """Runs the encoder: `source_ids [batch, time]` -> the decoder's initial state."""
-        _, states = self.encoder(source_ids, training=False)
-        return states
+        memory, states = self.encoder(source_ids, training=False)
+        return self.decoder.initial_decoder_state(states, memory, source_ids)
 
-    def step(self, ids, states):
-        """The `step_fn` of `keras_s2s.decoding`: `(ids [batch], states) -> (logits, states)`."""
-        return self.decoder.step(ids, states, training=False)
+    def step(self, ids, state):
+        """The `step_fn` of `keras_s2s.decoding`: `(ids [batch], state)` ->
+        `(logits [batch, vocab], state, attention [batch, source_time] or None)`."""
+        return self.decoder.step(ids, state, training=False)
 
     def encoder_model(self) -> keras.Model:
         """A functional model: `source_ids [batch, time]` -> `[outputs, *states]`."""

@@ -63,6 +63,23 @@ def data_fingerprint(pairs: Sequence[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once `seconds` have passed (the current batch finishes, and the
+    epoch is then validated and checkpointed as usual)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self._start >= self.seconds:
+            self.model.stop_training = True
+
+
 class ThroughputLogger(keras.callbacks.Callback):
     """Adds `target_tokens_per_second` (training batches only) to each epoch's logs."""
 
@@ -85,7 +102,7 @@ def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
     clip = {"global_clipnorm": config.train.clipnorm} if config.train.clipnorm else {}
     model.compile(
         optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
-        loss=MaskedSparseCategoricalCrossentropy(),
+        loss=MaskedSparseCategoricalCrossentropy(config.train.label_smoothing),
         metrics=[MaskedAccuracy(), Perplexity()],
     )
     return model
@@ -168,6 +185,7 @@ def train(
     run_dir: str,
     *,
     verbose: int | str = "auto",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainResult:
     """Trains a model with `model.fit` and writes the run dir.
 
@@ -179,6 +197,7 @@ def train(
         valid_pairs: Validation pairs (for early stopping and checkpoint selection).
         run_dir: Output directory.
         verbose: Keras `fit` verbosity (progress bars by default).
+        callbacks: Extra Keras callbacks, run after the built-in ones.
 
     Returns:
         A `TrainResult`; the best model is in `run_dir/model.keras`.
@@ -205,7 +224,7 @@ def train(
         train_ds,
         validation_data=valid_ds,
         epochs=config.train.epochs,
-        callbacks=_callbacks(run_dir, config, train_data),
+        callbacks=[*_callbacks(run_dir, config, train_data), *callbacks],
         # The dataset shuffles itself (seeded); Keras must not try to.
         shuffle=False,
         verbose=verbose,

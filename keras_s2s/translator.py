@@ -14,8 +14,11 @@ Signatures (DESIGN.md §2):
 | `translate_with_options` | `text [batch]`, `max_length []`, `beam_width []`, `n_best []` | `translations [batch, n_best]`, `scores`, `ids [batch, n_best, time]`, `alignments [batch, n_best, time, source_time]` |
 | `translate_ids` | `source_ids [batch, source_time]`, `max_length`, `beam_width`, `n_best` | `ids`, `scores`, `alignments` |
 
-`max_length` is capped by the config's `decode.max_length`, and sources longer than
-`data.max_source_length` tokens keep their first tokens (the rule used in training).
+`max_length` is capped by the config's `decode.max_length`, `beam_width` is clipped to
+[1, 64] and `n_best` to [1, beam_width]; sources longer than `data.max_source_length`
+tokens keep their first tokens (the rule used in training). Decoding is beam search with
+the config's GNMT length penalty (`decode.length_penalty`); beam width 1 is exactly
+greedy search. `scores` are the summed log-probabilities divided by the length penalty.
 Models without attention return all-zero alignments, so that every model has the same
 signatures.
 """
@@ -26,12 +29,13 @@ import keras
 import tensorflow as tf
 
 from keras_s2s.config import PAD_ID, SOS_ID, RunConfig
-from keras_s2s.decoding import DecodeResult, greedy_search
+from keras_s2s.decoding import DecodeResult, beam_search
 from keras_s2s.models import Seq2Seq
 from keras_s2s.tokenizer import Tokenizer
 
 TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
 IDS_SPEC = tf.TensorSpec([None, None], tf.int32, name="source_ids")
+MAX_BEAM_WIDTH = 64
 SCALAR = {
     name: tf.TensorSpec([], tf.int32, name=name) for name in ("max_length", "beam_width", "n_best")
 }
@@ -90,34 +94,33 @@ class Translator(tf.Module):
         ragged = ragged[:, : self._config.data.max_source_length]
         return ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
 
-    def decode(self, source_ids: tf.Tensor, max_length: tf.Tensor) -> DecodeResult:
-        """Encodes `source_ids [batch, source_time]` and decodes greedily."""
+    def decode(self, source_ids, max_length, beam_width, n_best) -> DecodeResult:
+        """Encodes `source_ids [batch, source_time]` and runs beam search."""
         source_ids = source_ids[:, : self._config.data.max_source_length]
-        states = self._s2s.encode(source_ids)
+        state = self._s2s.encode(source_ids)
         cap = tf.constant(self._config.decode.max_length, tf.int32)
         max_length = tf.clip_by_value(tf.cast(max_length, tf.int32), 1, cap)
-        return greedy_search(self._s2s.step, states, tf.shape(source_ids)[0], max_length)
-
-    def _check_options(self, beam_width, n_best):
-        tf.debugging.assert_equal(
-            beam_width, 1, message="beam_width must be 1: beam search is not in this version"
+        beam_width = tf.clip_by_value(tf.cast(beam_width, tf.int32), 1, MAX_BEAM_WIDTH)
+        return beam_search(
+            self._s2s.step,
+            state,
+            tf.shape(source_ids)[0],
+            max_length,
+            beam_width,
+            alpha=self._config.decode.length_penalty,
+            n_best=n_best,
         )
-        tf.debugging.assert_equal(n_best, 1, message="n_best must be 1 with greedy search")
-
-    def _alignments(self, result: DecodeResult, source_ids: tf.Tensor) -> tf.Tensor:
-        shape = tf.concat([tf.shape(result.ids), tf.shape(source_ids)[1:2]], axis=0)
-        return tf.zeros(shape, tf.float32)
 
     # Exported functions.
 
     def _translate_ids(self, source_ids, max_length, beam_width, n_best):
-        self._check_options(beam_width, n_best)
-        result = self.decode(source_ids, max_length)
-        return {
-            "ids": result.ids,
-            "scores": result.scores,
-            "alignments": self._alignments(result, source_ids),
-        }
+        source_ids = source_ids[:, : self._config.data.max_source_length]
+        result = self.decode(source_ids, max_length, beam_width, n_best)
+        alignments = result.alignments
+        if alignments is None:
+            shape = tf.concat([tf.shape(result.ids), tf.shape(source_ids)[1:2]], axis=0)
+            alignments = tf.zeros(shape, tf.float32)
+        return {"ids": result.ids, "scores": result.scores, "alignments": alignments}
 
     def _translate_with_options(self, text, max_length, beam_width, n_best):
         source_ids = self.tokenize(text)
@@ -130,7 +133,7 @@ class Translator(tf.Module):
     def _serving_default(self, text):
         d = self._config.decode
         out = self._translate_with_options(
-            text, tf.constant(d.max_length), tf.constant(1), tf.constant(1)
+            text, tf.constant(d.max_length), tf.constant(d.beam_width), tf.constant(1)
         )
         return {"translation": out["translations"][:, 0], "score": out["scores"][:, 0]}
 
@@ -138,5 +141,5 @@ class Translator(tf.Module):
         """Logits of the first decoding step, `[batch, vocab]` (for parity checks)."""
         states = self._s2s.encode(source_ids[:, : self._config.data.max_source_length])
         sos = tf.fill([tf.shape(source_ids)[0]], tf.constant(SOS_ID, tf.int32))
-        logits, _ = self._s2s.step(sos, states)
+        logits = self._s2s.step(sos, states)[0]
         return {"logits": logits}

@@ -77,3 +77,19 @@ def parity_sentences(small_corpus):
     """60 held-out sources of mixed length (dates and numbers, several scripts)."""
     sources = [s for s, _ in small_corpus.test] + [s for s, _ in small_corpus.valid]
     return sources[:60]
+
+
+@pytest.fixture(scope="session")
+def exported_attention(tmp_path_factory, small_corpus, tiny_config):
+    """A tiny Luong-attention model with input feeding, trained and exported.
+
+    Returns `(run_dir, version_dir)`.
+    """
+    from keras_s2s.exporting import export
+    from keras_s2s.training import train
+
+    base = tmp_path_factory.mktemp("attention")
+    config = tiny_config.override(attention="luong", input_feeding=True, epochs=6)
+    run_dir = str(base / "run")
+    train(config, small_corpus.train, small_corpus.valid, run_dir, verbose=0)
+    return run_dir, export(run_dir, str(base / "saved_models" / "attention"))

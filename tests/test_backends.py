@@ -128,7 +128,7 @@ def test_first_step_logits_are_all_close(results, exported, tmp_path):
 
     ids = np.array(results["source_ids"], np.int32)
     s2s = Seq2Seq.from_model(results["keras_model"].model)
-    keras_logits, _ = s2s.step(tf.fill([len(ids)], 2), s2s.encode(ids))
+    keras_logits = s2s.step(tf.fill([len(ids)], 2), s2s.encode(ids))[0]
     keras_logits = keras_logits.numpy()
     np.testing.assert_allclose(
         results["savedmodel"]["first_logits"], keras_logits, rtol=1e-4, atol=1e-5
@@ -202,6 +202,9 @@ def test_resolve_picks_backend_from_path(exported, tmp_path):
         resolve(version_dir, "tflite")
 
 
-def test_beam_other_than_one_is_refused_for_now(exported):
-    with pytest.raises(ValueError, match="beam must be 1"):
-        keras_s2s.load(exported[2], "onnx").translate(["x"], beam=3)
+def test_n_best_must_fit_in_the_beam(exported):
+    model = keras_s2s.load(exported[2], "onnx")
+    with pytest.raises(ValueError, match="n_best must be between 1 and beam \\(2\\); got 3"):
+        model.translate_nbest(["x"], beam=2, n_best=3)
+    with pytest.raises(ValueError, match="beam must be at least 1; got 0"):
+        model.translate(["x"], beam=0)

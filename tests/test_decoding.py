@@ -102,3 +102,140 @@ def test_max_length_below_one_still_takes_one_step(max_length):
     result = _decode([[5, EOS_ID]], [0], max_length)
     assert result.ids.shape[-1] == 1
     assert PAD_ID not in result.ids.numpy()
+
+
+# Beam search, on a fake step_fn whose log-probabilities depend on (step, previous token).
+
+A, B = 4, 5
+
+
+def _table_step(table):
+    """step_fn with logits table[t, previous_token]; state is the step counter [batch]."""
+    table = tf.constant(table, tf.float32)
+
+    def step_fn(ids, t):
+        index = tf.stack([tf.minimum(t, table.shape[0] - 1), ids], axis=1)
+        return tf.gather_nd(table, index), t + 1
+
+    return step_fn
+
+
+def _random_table(seed, steps=6):
+    rng = np.random.default_rng(seed)
+    table = rng.normal(size=(steps, VOCAB, VOCAB)).astype(np.float32) * 2
+    table[:, :, [PAD_ID, 1, SOS_ID]] = -1e4  # only real tokens and eos are plausible
+    return table
+
+
+def _exhaustive_nbest(table, max_length, alpha, n):
+    """Every hypothesis over {eos, A, B}, scored as beam search scores them."""
+    logp = table - np.log(np.exp(table).sum(-1, keepdims=True))
+    results = []
+
+    def walk(prefix, prev, score):
+        t = len(prefix)
+        for token in (EOS_ID, A, B):
+            s = score + logp[min(t, len(table) - 1), prev, token]
+            seq = [*prefix, token]
+            if token == EOS_ID or len(seq) == max_length:
+                lp = ((5.0 + len(seq)) / 6.0) ** alpha
+                results.append((s / lp, seq))
+            else:
+                walk(seq, token, s)
+
+    walk([], SOS_ID, 0.0)
+    results.sort(key=lambda r: -r[0])
+    return results[:n]
+
+
+def _table_with_only_eos_a_b(seed):
+    table = _random_table(seed)
+    table[:, :, 6:] = -1e4
+    return table
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+def test_wide_beam_returns_the_exact_n_best(alpha):
+    from keras_s2s.decoding import beam_search
+
+    table = _table_with_only_eos_a_b(seed=7)
+    result = beam_search(
+        _table_step(table), tf.zeros([1], tf.int32), 1, 3, 16, alpha=alpha, n_best=3
+    )
+    want = _exhaustive_nbest(table, 3, alpha, 3)
+    got_ids = [[int(i) for i in row if i != PAD_ID] for row in result.ids.numpy()[0]]
+    assert got_ids == [seq for _, seq in want]
+    np.testing.assert_allclose(result.scores.numpy()[0], [s for s, _ in want], rtol=1e-5)
+    np.testing.assert_array_equal(result.lengths.numpy()[0], [len(seq) for _, seq in want])
+
+
+def test_narrow_beam_prunes_like_the_hand_computed_example():
+    from keras_s2s.decoding import beam_search
+
+    # Step 0 from sos: A 0.5, B 0.3, eos 0.2. Step 1 after A: eos 0.1, A 0.45, B 0.45;
+    # after B: eos 0.9. With beam 2: {A, B} survive step 0 (eos 0.2 is third); at step 1
+    # the candidates are B-eos 0.27, A-A 0.225, A-B 0.225, ... so "B eos" ranks first.
+    table = np.full((3, VOCAB, VOCAB), -1e4, np.float32)
+    table[0, SOS_ID, [A, B, EOS_ID]] = np.log([0.5, 0.3, 0.2])
+    table[1, A, [EOS_ID, A, B]] = np.log([0.1, 0.45, 0.45])
+    table[1, B, [EOS_ID, A, B]] = np.log([0.9, 0.05, 0.05])
+    table[2, :, EOS_ID] = 0.0
+    result = beam_search(_table_step(table), tf.zeros([1], tf.int32), 1, 5, 2, alpha=0.0, n_best=2)
+    np.testing.assert_array_equal(result.ids.numpy()[0], [[B, EOS_ID, 0], [A, A, EOS_ID]])
+    np.testing.assert_allclose(
+        np.exp(result.scores.numpy()[0]), [0.3 * 0.9, 0.5 * 0.45 * 1.0], rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beam_one_equals_greedy(seed):
+    from keras_s2s.decoding import beam_search
+
+    table = _random_table(seed)
+    rows = tf.zeros([4], tf.int32)
+    greedy = greedy_search(_table_step(table), rows, 4, 6)
+    beam = beam_search(_table_step(table), rows, 4, 6, 1, alpha=0.0)
+    np.testing.assert_array_equal(beam.ids.numpy(), greedy.ids.numpy())
+    np.testing.assert_allclose(beam.scores.numpy(), greedy.scores.numpy(), rtol=1e-5)
+
+
+def test_beam_search_batches_sentences_independently():
+    from keras_s2s.decoding import beam_search
+
+    table = _random_table(3)
+
+    def step_fn(ids, state):
+        # Each sentence adds its own bias, so the two sentences decode differently.
+        t, bias = state
+        index = tf.stack([tf.minimum(t, table.shape[0] - 1), ids], axis=1)
+        return tf.gather_nd(table, index) + bias, (t + 1, bias)
+
+    biases = tf.constant([[0.0] * VOCAB, [0.0] * 4 + [3.0] + [0.0] * (VOCAB - 5)])
+    both = beam_search(step_fn, (tf.zeros([2], tf.int32), biases), 2, 6, 3)
+    second = beam_search(step_fn, (tf.zeros([1], tf.int32), biases[1:]), 1, 6, 3)
+    width = second.ids.shape[-1]
+    np.testing.assert_array_equal(both.ids.numpy()[1, :, :width], second.ids.numpy()[0])
+    assert not (both.ids.numpy()[1, :, width:] != 0).any()
+    np.testing.assert_allclose(both.scores.numpy()[1], second.scores.numpy()[0], rtol=1e-5)
+
+
+def test_attention_is_recorded_and_reordered_with_the_beams():
+    from keras_s2s.decoding import beam_search
+
+    table = _random_table(4)
+
+    def step_fn(ids, t):
+        index = tf.stack([tf.minimum(t, table.shape[0] - 1), ids], axis=1)
+        # The "attention" is a one-hot on the token just fed in, so the alignment row of
+        # each output step must point at the hypothesis' own previous token.
+        attention = tf.one_hot(ids, VOCAB)
+        return tf.gather_nd(table, index), t + 1, attention
+
+    result = beam_search(step_fn, tf.zeros([1], tf.int32), 1, 5, 3, n_best=3)
+    ids, align = result.ids.numpy()[0], result.alignments.numpy()[0]
+    for hyp in range(3):
+        previous = [SOS_ID, *ids[hyp, :-1]]
+        for t, token in enumerate(ids[hyp]):
+            if token == PAD_ID:
+                break
+            assert align[hyp, t].argmax() == previous[t]

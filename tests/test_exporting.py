@@ -18,16 +18,17 @@ from keras_s2s.exporting import (
     version_dirs,
 )
 
-# Every op the greedy ids graph of the (bidirectional GRU) test model contains: the
-# encoder's masked RNN loops (ReverseSequence for the backward direction), the decoder
-# step through the GRU cell, and the decoding Loop. A TensorFlow op left behind by
-# tf2onnx (it logs instead of raising) would show up here under its TF name.
+# Every op the ids graph of the (bidirectional GRU, no attention) test model contains:
+# the encoder's masked RNN loops (ReverseSequence for the backward direction), the
+# decoder step through the GRU cell, and the beam-search Loop (TopK, Pow for the length
+# penalty). A TensorFlow op left behind by tf2onnx (it logs instead of raising) would
+# show up here under its TF name.
 EXPECTED_OPS = {
-    "Add", "And", "ArgMax", "Cast", "Concat", "ConstantOfShape", "Equal", "Expand",
-    "Gather", "GatherND", "Greater", "Identity", "Less", "LogSoftmax", "Loop", "MatMul",
-    "Max", "Min", "Mul", "Not", "Or", "ReduceSum", "ReverseSequence", "Shape", "Sigmoid",
-    "Slice", "Split",
-    "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+    "Add", "And", "Cast", "Concat", "ConstantOfShape", "Div", "Equal", "Expand", "Gather",
+    "GatherND", "Greater", "Identity", "Less", "LogSoftmax", "Loop", "MatMul", "Max", "Min",
+    "Mul", "Not", "Or", "Pow", "Range", "ReduceSum", "Reshape", "ReverseSequence", "Shape",
+    "Sigmoid", "Slice", "Split", "Squeeze", "Sub", "Tanh", "Tile", "TopK", "Transpose",
+    "Unsqueeze", "Where",
 }  # fmt: skip
 
 

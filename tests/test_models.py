@@ -64,10 +64,10 @@ def test_step_matches_the_teacher_forced_sequence(model):
     batch = _batch()
     full = model(batch).numpy()
     s2s = Seq2Seq.from_model(model)
-    _, states = s2s.encoder(batch["source_ids"])
+    state = s2s.encode(batch["source_ids"])
     dec_in = batch["decoder_input_ids"]
     for t in range(dec_in.shape[1]):
-        logits, states = s2s.decoder.step(dec_in[:, t], states)
+        logits, state, _ = s2s.step(dec_in[:, t], state)
         real = dec_in[:, t] != PAD_ID
         np.testing.assert_allclose(logits.numpy()[real], full[real, t], rtol=1e-5, atol=1e-5)
 
@@ -99,10 +99,10 @@ def test_teacher_forcing_ratio_zero_feeds_own_argmax():
     sampled = m(batch, training=True).numpy()
     teacher_forced = m(batch, training=False).numpy()
     s2s = Seq2Seq.from_model(m)
-    _, states = s2s.encoder(batch["source_ids"])
+    state = s2s.encode(batch["source_ids"])
     ids = batch["decoder_input_ids"][:, 0]
     for t in range(batch["decoder_input_ids"].shape[1]):
-        logits, states = s2s.decoder.step(ids, states)
+        logits, state, _ = s2s.step(ids, state)
         np.testing.assert_allclose(sampled[:, t], logits, rtol=1e-5, atol=1e-5)
         ids = tf.argmax(logits, -1, output_type=tf.int32)
     # The first step sees sos either way; later steps differ from teacher forcing.

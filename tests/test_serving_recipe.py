@@ -172,12 +172,15 @@ def test_translate_with_options_columnar_body_runs_through_the_signature(loaded)
     assert out["translations"].numpy()[:, 0].tolist() == default["translation"].numpy().tolist()
 
 
-def test_unsupported_options_fail_the_request(loaded):
+def test_beam_options_in_a_rest_request(loaded):
     body = _read_request("translate_with_options.json")
     fn = loaded.signatures[body["signature_name"]]
     body["inputs"]["beam_width"] = 4
-    with pytest.raises(tf.errors.InvalidArgumentError, match="beam_width must be 1"):
-        fn(**rest_to_tensors(body, fn))
+    body["inputs"]["n_best"] = 3
+    out = fn(**rest_to_tensors(body, fn))
+    assert out["translations"].shape == (2, 3)
+    scores = out["scores"].numpy()
+    assert (scores[:, :-1] >= scores[:, 1:]).all()  # best first
 
 
 def test_savedmodel_needs_only_core_and_tensorflow_text_ops(exported):
