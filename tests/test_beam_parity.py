@@ -2,7 +2,6 @@
 """Beam search and alignments agree across the keras, savedmodel and onnx backends."""
 
 import os
-import warnings
 
 import numpy as np
 import onnx
@@ -66,22 +65,6 @@ def test_attention_onnx_graph_op_types(exported_attention):
     assert {"Loop", "TopK", "Softmax", "MatMul", "Tanh", "Sigmoid", "Pow"} <= ops
     known = {s.name for s in onnx.defs.get_all_schemas_with_history()}
     assert ops <= known
-
-
-def test_plot_with_korean_tokens_has_every_glyph(tmp_path):
-    from keras_s2s.plotting import plot_attention
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a missing glyph is a UserWarning in matplotlib
-        path = plot_attention(
-            np.full((3, 4), 0.25),
-            ["▁2024", "년", "▁3", "월"],
-            ["▁고양이가", "▁매트", "<eos>"],
-            str(tmp_path / "ko.png"),
-            title="2024년 3월 5일 화요일",
-        )
-    with open(path, "rb") as f:
-        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 def test_cli_plots_attention_and_prints_nbest_json(exported_attention, tmp_path):

@@ -56,3 +56,17 @@ def test_config_round_trip(cls):
     assert again.get_config() == obj.get_config()
     revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(obj))
     assert type(revived) is cls and revived.name == "custom_name"
+
+
+def test_label_smoothing_matches_the_formula_and_ignores_padding():
+    eps = 0.1
+    loss = MaskedSparseCategoricalCrossentropy(label_smoothing=eps)
+    logp = LOGITS - np.log(np.exp(LOGITS).sum(-1, keepdims=True))
+    mask = LABELS != 0
+    uniform = -(logp.mean(-1) * mask).sum() / mask.sum()
+    want = (1 - eps) * _manual_ce(LABELS, LOGITS) + eps * uniform
+    assert float(loss(LABELS, LOGITS)) == pytest.approx(want, rel=1e-5)
+    noisy = LOGITS.copy()
+    noisy[LABELS == 0] = 50.0
+    assert float(loss(LABELS, noisy)) == pytest.approx(want, rel=1e-5)
+    assert MaskedSparseCategoricalCrossentropy.from_config(loss.get_config()).label_smoothing == eps

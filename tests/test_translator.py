@@ -1,0 +1,52 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_s2s.config import RunConfig
+from keras_s2s.tokenizer import Tokenizer
+from keras_s2s.training import load_model
+from keras_s2s.translator import Translator
+
+
+@pytest.fixture(scope="module")
+def translator(trained_run):
+    config = RunConfig.load(f"{trained_run.run_dir}/config.json")
+    return Translator(load_model(trained_run.run_dir), Tokenizer.load(trained_run.run_dir), config)
+
+
+def _run(translator, texts, max_length=64, beam=1, n_best=1):
+    return translator.translate_with_options(tf.constant(texts), max_length, beam, n_best)
+
+
+def test_max_length_is_capped_by_the_config(translator):
+    out = _run(translator, ["May 7, 1985"], max_length=1000)
+    assert out["ids"].shape[-1] <= translator._config.decode.max_length
+    short = _run(translator, ["May 7, 1985"], max_length=2)
+    assert short["ids"].shape[-1] <= 2
+
+
+def test_overlong_sources_keep_their_first_tokens(translator):
+    limit = translator._config.data.max_source_length
+    long_text = " ".join(["seven hundred"] * 40)
+    ids = translator.tokenize(tf.constant([long_text]))
+    assert ids.shape[1] == limit
+    # A long source translates exactly like its own first max_source_length tokens.
+    full = translator.translate_ids(ids, 64, 1, 1)["ids"].numpy()
+    longer = tf.concat([ids, ids], axis=1)
+    np.testing.assert_array_equal(translator.translate_ids(longer, 64, 1, 1)["ids"], full)
+
+
+def test_n_best_is_clipped_to_the_beam(translator):
+    out = _run(translator, ["two hundred", "May 7, 1985"], beam=2, n_best=5)
+    assert out["translations"].shape == (2, 2)
+    assert out["alignments"].shape[:3] == out["ids"].shape
+    assert not np.any(out["alignments"].numpy())  # no attention in this model
+
+
+def test_serving_default_is_the_best_hypothesis(translator):
+    texts = tf.constant(["two hundred", "May 7, 1985", ""])
+    default = translator.serving_default(texts)
+    best = _run(translator, texts)
+    np.testing.assert_array_equal(default["translation"], best["translations"][:, 0])
+    np.testing.assert_allclose(default["score"], best["scores"][:, 0])
