@@ -234,6 +234,36 @@ class KerasBackend(_IdsBackend):
         return ids.numpy(), scores, alignments
 
 
+def check_external_data(onnx_path: str) -> None:
+    """Refuses an ONNX file whose external-data paths leave its folder.
+
+    ONNX Runtime opens every file an initializer's `location` names; a crafted model
+    could point it at any file on the machine.
+
+    Raises:
+        ModelPathError: naming the offending location.
+    """
+    import onnx
+
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(onnx_path)))
+    try:
+        model = onnx.load(onnx_path, load_external_data=False)
+    except Exception as e:  # any parse failure means "not a model"
+        raise ModelPathError(f"{onnx_path}: not a valid ONNX model ({type(e).__name__})") from None
+    tensors = list(model.graph.initializer)
+    for node in model.graph.node:
+        tensors.extend(a.t for a in node.attribute if a.HasField("t"))
+    for tensor in tensors:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        target = os.path.realpath(os.path.join(folder, location))
+        if os.path.isabs(location) or os.path.commonpath([folder, target]) != folder:
+            raise ModelPathError(
+                f"{onnx_path}: external data {location!r} points outside the model folder"
+            )
+
+
 class OnnxBackend(_IdsBackend):
     """`onnx/model.onnx` in ONNX Runtime; tokenizes with `sentencepiece`, no TensorFlow."""
 
@@ -246,8 +276,14 @@ class OnnxBackend(_IdsBackend):
 
         from keras_s2s.tokenizer import Tokenizer
 
+        check_external_data(onnx_path)
         folder = os.path.dirname(os.path.abspath(onnx_path))
-        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+        config_path = os.path.join(folder, "config.json")
+        if not os.path.isfile(config_path):
+            raise ModelPathError(
+                f"{onnx_path}: no config.json beside it (export it with keras-s2s)"
+            )
+        with open(config_path, encoding="utf-8") as f:
             config = json.load(f)
         super().__init__(
             onnx_path,

@@ -8,6 +8,7 @@ line on stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -154,7 +155,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _read_lines(texts: list[str]) -> list[str]:
     if texts:
         return texts
-    return [line.rstrip("\n") for line in sys.stdin]
+    # Undecodable bytes become U+FFFD (then unk) rather than stopping the whole run.
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    return [line.rstrip("\r\n") for line in stdin]
 
 
 def cmd_translate(args: argparse.Namespace) -> int:

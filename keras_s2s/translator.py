@@ -89,7 +89,14 @@ class Translator(tf.Module):
     # Graph building blocks.
 
     def tokenize(self, text: tf.Tensor) -> tf.Tensor:
-        """Strings `[batch]` -> 0-padded int32 ids `[batch, source_time]`, truncated."""
+        """Strings `[batch]` -> 0-padded int32 ids `[batch, source_time]`, truncated.
+
+        Invalid UTF-8 is replaced by U+FFFD first (as Python's `errors="replace"` does),
+        so any bytes tokenize; characters the vocabulary lacks become unk.
+        """
+        text = tf.strings.unicode_transcode(
+            text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
+        )
         ragged = self._tokenizer.tokenize(text)
         ragged = ragged[:, : self._config.data.max_source_length]
         return ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
@@ -97,6 +104,10 @@ class Translator(tf.Module):
     def decode(self, source_ids, max_length, beam_width, n_best) -> DecodeResult:
         """Encodes `source_ids [batch, source_time]` and runs beam search."""
         source_ids = source_ids[:, : self._config.data.max_source_length]
+        # Keras RNNs fail on zero time steps (a batch of empty strings, or no strings):
+        # one pad column gives the same, fully masked, result.
+        missing = tf.maximum(1 - tf.shape(source_ids)[1], 0)
+        source_ids = tf.pad(source_ids, [[0, 0], [0, missing]])
         state = self._s2s.encode(source_ids)
         cap = tf.constant(self._config.decode.max_length, tf.int32)
         max_length = tf.clip_by_value(tf.cast(max_length, tf.int32), 1, cap)
