@@ -50,6 +50,13 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--luong-score", choices=["general", "dot"])
     p.add_argument("--input-feeding", action="store_true", default=None)
     p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--checkpoint-steps", type=int, help="batches between resume checkpoints")
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="TensorFlow op determinism (bit-reproducible, slower)",
+    )
     p.add_argument("--beam-width", type=int, help="default beam width of the exported model")
     p.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha")
 
@@ -80,6 +87,8 @@ def _config_from_args(args: argparse.Namespace, base=None):
         luong_score=args.luong_score,
         input_feeding=args.input_feeding,
         label_smoothing=args.label_smoothing,
+        checkpoint_steps=args.checkpoint_steps,
+        deterministic=args.deterministic,
         beam_width=args.beam_width,
         length_penalty=args.length_penalty,
         format=getattr(args, "format", None),

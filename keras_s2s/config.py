@@ -183,8 +183,11 @@ class TrainConfig:
         seed: Seed for weights, shuffling, dropout and the validation hold-out.
         bucket_width: Width, in tokens, of the length buckets used for batching (0 turns
             bucketing off and pads every batch to its longest sentence).
-        shuffle_buffer: tf.data shuffle buffer, in sentence pairs.
+        checkpoint_steps: Batches between resume checkpoints (besides every epoch end);
+            a killed run resumes from the last one, at that exact batch.
         label_smoothing: Label smoothing of the training loss (0 turns it off).
+        deterministic: Enable TensorFlow op determinism, so that a run (and a resumed
+            run) is bit-for-bit reproducible, at some cost in speed.
     """
 
     batch_size: int = 64
@@ -194,16 +197,19 @@ class TrainConfig:
     patience: int = 3
     seed: int = 0
     bucket_width: int = 4
-    shuffle_buffer: int = 10000
+    checkpoint_steps: int = 200
     label_smoothing: float = 0.0
+    deterministic: bool = False
 
     def __post_init__(self):
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
-        for name in ("batch_size", "epochs", "learning_rate", "shuffle_buffer"):
+        for name in ("batch_size", "epochs", "learning_rate"):
             _check_positive(name, getattr(self, name))
-        if self.clipnorm < 0 or self.patience < 0 or self.bucket_width < 0:
-            raise ConfigError("clipnorm, patience and bucket_width must not be negative")
+        if min(self.clipnorm, self.patience, self.bucket_width, self.checkpoint_steps) < 0:
+            raise ConfigError(
+                "clipnorm, patience, bucket_width and checkpoint_steps must not be negative"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

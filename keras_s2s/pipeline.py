@@ -105,36 +105,24 @@ def _bucket_batch_count(lengths: np.ndarray, boundaries: list[int], batch_size: 
     return int(sum(-(-c // batch_size) for c in counts if c))
 
 
-def make_dataset(
-    encoded: Encoded,
-    config: TrainConfig,
-    *,
-    shuffle: bool,
-    seed: int | None = None,
-) -> tf.data.Dataset:
-    """Builds batches of `({"source_ids", "decoder_input_ids"}, labels)`.
+def make_dataset(encoded: Encoded, config: TrainConfig) -> tf.data.Dataset:
+    """Builds batches of `({"source_ids", "decoder_input_ids"}, labels)` in corpus order.
 
     Args:
-        encoded: The tokenized corpus.
-        config: Batch size, bucketing and shuffling settings.
-        shuffle: Shuffle (seeded) before batching, anew each epoch.
-        seed: Shuffle seed; defaults to `config.seed`.
+        encoded: The tokenized corpus, in the order to batch it.
+        config: Batch size and bucketing settings.
 
     Returns:
         A dataset of int32 tensors, 0-padded: `source_ids [batch, source_time]`,
         `decoder_input_ids [batch, target_time]` and `labels [batch, target_time]`.
-        Its cardinality is known, so Keras shows a progress bar with a total.
+        Its cardinality is known, so Keras shows a progress bar with a total. Bucketing
+        is deterministic: the same input order always gives the same batches.
     """
     if not len(encoded):
         raise ValueError("cannot build a dataset from an empty corpus")
-    seed = config.seed if seed is None else seed
     source = tf.ragged.constant(encoded.source, dtype=tf.int32, ragged_rank=1)
     target = tf.ragged.constant(encoded.target, dtype=tf.int32, ragged_rank=1)
     ds = tf.data.Dataset.from_tensor_slices((source, target))
-    if shuffle:
-        ds = ds.shuffle(
-            min(config.shuffle_buffer, len(encoded)), seed=seed, reshuffle_each_iteration=True
-        )
 
     def to_example(src, tgt):
         return {"source_ids": src, "decoder_input_ids": tgt[:-1]}, tgt[1:]
@@ -145,19 +133,53 @@ def make_dataset(
     )
     max_length = int(lengths.max())
     boundaries = _bucket_boundaries(max_length, config.bucket_width) if config.bucket_width else []
+    padding = ({"source_ids": PAD_ID, "decoder_input_ids": PAD_ID}, PAD_ID)
     if boundaries:
         ds = ds.bucket_by_sequence_length(
             lambda x, y: tf.maximum(tf.shape(x["source_ids"])[0], tf.shape(y)[0]),
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[config.batch_size] * (len(boundaries) + 1),
-            padding_values=({"source_ids": PAD_ID, "decoder_input_ids": PAD_ID}, PAD_ID),
+            padding_values=padding,
         )
         batches = _bucket_batch_count(lengths, boundaries, config.batch_size)
     else:
-        ds = ds.padded_batch(
-            config.batch_size,
-            padding_values=({"source_ids": PAD_ID, "decoder_input_ids": PAD_ID}, PAD_ID),
-        )
+        ds = ds.padded_batch(config.batch_size, padding_values=padding)
         batches = -(-len(encoded) // config.batch_size)
     ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled order of an epoch: a pure function of `(seed, epoch)`."""
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
+def make_epoch_dataset(
+    encoded: Encoded, config: TrainConfig, epoch: int, *, skip_batches: int = 0
+) -> tf.data.Dataset:
+    """The training batches of one epoch, shuffled by `(config.seed, epoch)`.
+
+    Because the order depends only on the seed and the epoch, a run that stopped after
+    `k` batches of an epoch resumes exactly by skipping `k` batches of the same dataset.
+
+    Args:
+        encoded: The tokenized training corpus.
+        config: Batch size, bucketing and seed.
+        epoch: Zero-based epoch number.
+        skip_batches: Batches of this epoch already trained on.
+
+    Returns:
+        A dataset like `make_dataset`'s, without its first `skip_batches` batches.
+    """
+    order = epoch_order(len(encoded), config.seed, epoch)
+    shuffled = Encoded(
+        source=[encoded.source[i] for i in order],
+        target=[encoded.target[i] for i in order],
+        truncated_sources=encoded.truncated_sources,
+        truncated_targets=encoded.truncated_targets,
+    )
+    ds = make_dataset(shuffled, config)
+    if skip_batches:
+        remaining = int(ds.cardinality()) - skip_batches
+        ds = ds.skip(skip_batches).apply(tf.data.experimental.assert_cardinality(remaining))
+    return ds

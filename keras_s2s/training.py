@@ -6,7 +6,7 @@ A run dir holds everything a run needs to be resumed, evaluated or exported:
     config.json         the RunConfig (JSON)
     tokenizer.model     the SentencePiece model
     model.keras         the best model by validation loss (ModelCheckpoint)
-    backup/             BackupAndRestore state: rerunning the same command resumes
+    backup/             resume checkpoints: rerunning the same command resumes at the batch
     log.csv, logs/      per-epoch metrics (CSVLogger) and TensorBoard logs
     metrics.json        final validation metrics, throughput and data facts
 """
@@ -16,17 +16,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Sequence
 
 import keras
 
+from keras_s2s.checkpointing import CheckpointStore, ResumeCheckpoint, TrainingState
 from keras_s2s.config import ConfigError, RunConfig
 from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
 from keras_s2s.models import build_model
-from keras_s2s.pipeline import Encoded, encode_pairs, make_dataset
+from keras_s2s.pipeline import Encoded, encode_pairs, make_dataset, make_epoch_dataset
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
+
+logger = logging.getLogger(__name__)
 
 CONFIG_FILENAME = "config.json"
 KERAS_FILENAME = "model.keras"
@@ -158,19 +162,10 @@ def load_or_train_tokenizer(
     return tokenizer
 
 
-def _callbacks(run_dir: str, config: RunConfig, train_data: Encoded) -> list:
+def _log_callbacks(run_dir: str, train_data: Encoded) -> list:
     return [
         ThroughputLogger(train_data.target_tokens),
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(
-            os.path.join(run_dir, BACKUP_DIRNAME), save_freq="epoch", delete_checkpoint=False
-        ),
-        keras.callbacks.ModelCheckpoint(
-            os.path.join(run_dir, KERAS_FILENAME), monitor="val_loss", save_best_only=True
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.train.patience, restore_best_weights=True
-        ),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "log.csv"), append=True),
         keras.callbacks.TensorBoard(
             os.path.join(run_dir, "logs"), write_graph=False, profile_batch=0
@@ -189,7 +184,13 @@ def train(
 ) -> TrainResult:
     """Trains a model with `model.fit` and writes the run dir.
 
-    Rerunning with the same config and run dir resumes from the last finished epoch.
+    Each epoch is one `fit` call on that epoch's batches (ordered by `(seed, epoch)`).
+    After every epoch the model is validated; the best one by validation loss is saved
+    as `model.keras`, and training stops early after `patience` epochs without
+    improvement. A resume checkpoint (`backup/`) is written every `checkpoint_steps`
+    batches and at every epoch end, so rerunning the same command after a crash resumes
+    at the exact batch, with the same weights, optimizer and RNG state. A NaN loss stops
+    training and leaves the last good checkpoint in place.
 
     Args:
         config: The run configuration (saved as `config.json`).
@@ -197,7 +198,8 @@ def train(
         valid_pairs: Validation pairs (for early stopping and checkpoint selection).
         run_dir: Output directory.
         verbose: Keras `fit` verbosity (progress bars by default).
-        callbacks: Extra Keras callbacks, run after the built-in ones.
+        callbacks: Extra Keras callbacks for every `fit` call; one that sets
+            `model.stop_training` ends the run after the current epoch's validation.
 
     Returns:
         A `TrainResult`; the best model is in `run_dir/model.keras`.
@@ -210,37 +212,78 @@ def train(
         raise ValueError("training and validation sets must not be empty")
     prepare_run_dir(run_dir, config)
     keras.utils.set_random_seed(config.train.seed)
+    if config.train.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     tokenizer = load_or_train_tokenizer(run_dir, config, train_pairs)
 
     train_data = encode_pairs(train_pairs, tokenizer, config.data)
     valid_data = encode_pairs(valid_pairs, tokenizer, config.data)
-    train_ds = make_dataset(train_data, config.train, shuffle=True)
-    valid_ds = make_dataset(valid_data, config.train, shuffle=False)
+    valid_ds = make_dataset(valid_data, config.train)
 
     model = compile_model(
         build_model(config.model, tokenizer.vocab_size, seed=config.train.seed), config
     )
-    history = model.fit(
-        train_ds,
-        validation_data=valid_ds,
-        epochs=config.train.epochs,
-        callbacks=[*_callbacks(run_dir, config, train_data), *callbacks],
-        # The dataset shuffles itself (seeded); Keras must not try to.
-        shuffle=False,
-        verbose=verbose,
-    )
+    model.optimizer.build(model.trainable_variables)
+    store = CheckpointStore(os.path.join(run_dir, BACKUP_DIRNAME), model)
+    state = store.restore() or TrainingState()
+    if state.epoch or state.batch:
+        logger.warning("resuming %s at epoch %d, batch %d", run_dir, state.epoch + 1, state.batch)
     keras_path = os.path.join(run_dir, KERAS_FILENAME)
+    history: dict[str, list] = {}
+    nan = False
+    while not state.finished and state.epoch < config.train.epochs:
+        epoch = state.epoch
+        ds = make_epoch_dataset(train_data, config.train, epoch, skip_batches=state.batch)
+        resume = ResumeCheckpoint(
+            store, state, config.train.checkpoint_steps, start_batch=state.batch
+        )
+        fit = model.fit(
+            ds,
+            validation_data=valid_ds,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            callbacks=[*_log_callbacks(run_dir, train_data), resume, *callbacks],
+            # The epoch dataset is already in its (seed, epoch) order.
+            shuffle=False,
+            verbose=verbose,
+        )
+        if resume.nan:
+            nan = True
+            logger.warning(
+                "loss became NaN in epoch %d; training stopped, and the last good "
+                "checkpoint in %s is kept",
+                epoch + 1,
+                store.directory,
+            )
+            break
+        logs = {k: float(v[-1]) for k, v in fit.history.items()}
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+            state.history.setdefault(key, []).append(value)
+        state.epoch, state.batch = epoch + 1, 0
+        if logs["val_loss"] < state.best:
+            state.best, state.wait = logs["val_loss"], 0
+            model.save(keras_path)
+        else:
+            state.wait += 1
+            state.finished = state.wait >= config.train.patience
+        state.finished = state.finished or bool(model.stop_training)
+        store.save(state)
+
     if not os.path.exists(keras_path):
-        # Every epoch ended in NaN (nothing was checkpointed): keep the last weights so
-        # the run can still be inspected.
+        # No epoch finished with a finite validation loss (nothing was selected): keep
+        # the current weights so the run can still be inspected.
         model.save(keras_path)
 
     best = load_model(keras_path, compile=True)
     evaluation = best.evaluate(valid_ds, verbose=0, return_dict=True)
-    epochs = history.history.get("loss", [])
     metrics = {
         "valid": {k: float(v) for k, v in evaluation.items()},
-        "epochs_run": len(epochs),
+        "epochs_run": state.epoch,
+        "steps_per_epoch": int(make_epoch_dataset(train_data, config.train, 0).cardinality()),
+        "stopped_on_nan": nan,
         "vocab_size": tokenizer.vocab_size,
         "parameters": int(best.count_params()),
         "train_pairs": len(train_data),
@@ -251,9 +294,10 @@ def train(
             "valid_sources": valid_data.truncated_sources,
             "valid_targets": valid_data.truncated_targets,
         },
-        "target_tokens_per_second": history.history.get("target_tokens_per_second", []),
+        "history": state.history,
+        "target_tokens_per_second": state.history.get("target_tokens_per_second", []),
         "train_data_sha256": data_fingerprint(train_pairs),
     }
     with open(os.path.join(run_dir, METRICS_FILENAME), "w", encoding="utf-8") as f:
         json.dump(metrics, f, indent=2)
-    return TrainResult(run_dir, metrics, dict(history.history))
+    return TrainResult(run_dir, metrics, history)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, DataConfig, TrainConfig
-from keras_s2s.pipeline import encode_pairs, make_dataset
+from keras_s2s.pipeline import encode_pairs, epoch_order, make_dataset, make_epoch_dataset
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def _all_batches(ds):
 
 
 def test_decoder_input_is_target_shifted_right(encoded, small_corpus, tokenizer):
-    ds = make_dataset(encoded, TrainConfig(batch_size=16), shuffle=False)
+    ds = make_dataset(encoded, TrainConfig(batch_size=16))
     for _, dec_in, labels in _all_batches(ds):
         assert (dec_in[:, 0] == SOS_ID).all()
         # The decoder input at t+1 is the label at t, for every label before eos.
@@ -37,7 +37,7 @@ def test_labels_spell_the_target(encoded, small_corpus, tokenizer):
 
 def test_every_pair_appears_once_per_epoch_with_bucketing(encoded):
     config = TrainConfig(batch_size=16, bucket_width=3, seed=1)
-    ds = make_dataset(encoded, config, shuffle=True)
+    ds = make_epoch_dataset(encoded, config, epoch=0)
     batches = _all_batches(ds)
     assert len(batches) == ds.cardinality().numpy()
     seen = sorted(tuple(int(i) for i in row if i) for _, _, labels in batches for row in labels)
@@ -48,13 +48,25 @@ def test_every_pair_appears_once_per_epoch_with_bucketing(encoded):
         assert (src[:, -1] != PAD_ID).any() or (labels[:, -1] != PAD_ID).any()
 
 
-def test_shuffle_is_seeded(encoded):
-    def first_labels(seed):
-        ds = make_dataset(encoded, TrainConfig(batch_size=8, seed=seed), shuffle=True)
+def test_epoch_order_depends_only_on_seed_and_epoch(encoded):
+    def first_labels(seed, epoch):
+        ds = make_epoch_dataset(encoded, TrainConfig(batch_size=8, seed=seed), epoch)
         return next(iter(ds))[1].numpy()
 
-    np.testing.assert_array_equal(first_labels(3), first_labels(3))
-    assert not np.array_equal(first_labels(3), first_labels(4))
+    np.testing.assert_array_equal(first_labels(3, 0), first_labels(3, 0))
+    assert not np.array_equal(first_labels(3, 0), first_labels(4, 0))
+    assert not np.array_equal(first_labels(3, 0), first_labels(3, 1))
+    np.testing.assert_array_equal(epoch_order(10, 1, 2), epoch_order(10, 1, 2))
+
+
+def test_skipping_batches_resumes_the_same_epoch(encoded):
+    config = TrainConfig(batch_size=8, seed=5)
+    full = _all_batches(make_epoch_dataset(encoded, config, 2))
+    rest = make_epoch_dataset(encoded, config, 2, skip_batches=7)
+    assert rest.cardinality().numpy() == len(full) - 7
+    for got, want in zip(_all_batches(rest), full[7:], strict=True):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_truncation_is_applied_and_counted(small_corpus, tokenizer):
@@ -71,4 +83,4 @@ def test_truncation_is_applied_and_counted(small_corpus, tokenizer):
 def test_empty_corpus_is_an_error(tokenizer):
     enc = encode_pairs([], tokenizer, DataConfig())
     with pytest.raises(ValueError, match="empty corpus"):
-        make_dataset(enc, TrainConfig(), shuffle=False)
+        make_dataset(enc, TrainConfig())

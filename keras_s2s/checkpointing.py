@@ -1,0 +1,168 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Crash-safe training state: resume at the exact batch where a run stopped.
+
+Keras' `BackupAndRestore` with an integer `save_freq` restarts the interrupted epoch and
+repeats its batches, and it does not save the dropout RNG state (../shared/NOTES.md). A
+`ResumeCheckpoint` instead saves, every `checkpoint_steps` batches and at every epoch
+end, everything the rest of the run depends on:
+
+- every model variable, including the Keras `SeedGenerator` states that drive dropout
+  and scheduled sampling, and every optimizer variable (its step counter included);
+- the position in the data: the epoch and the number of batches done in it. The batch
+  order of an epoch is a pure function of `(seed, epoch)` (see
+  `pipeline.make_epoch_dataset`), so skipping that many batches of the same epoch
+  dataset restores the tf.data iterator exactly;
+- the bookkeeping of early stopping and checkpoint selection, and the history so far.
+
+Variables go into a `tf.train.Checkpoint` managed by a `tf.train.CheckpointManager`
+(the newest two are kept); the bookkeeping goes into a JSON file beside each checkpoint.
+A checkpoint that cannot be read (for example truncated by a crash mid-write) is skipped
+with a warning in favour of the one before it. A batch whose loss is NaN is never saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+
+import keras
+import tensorflow as tf
+
+logger = logging.getLogger(__name__)
+
+STATE_SUFFIX = ".state.json"
+
+
+def _variables(model: keras.Model) -> dict[str, tf.Variable]:
+    # Keras 3 variables wrap a tf.Variable; the checkpoint tracks those. Keys are
+    # positions, not names: Keras uniquifies names within a process ("adam_1",
+    # "seed_generator_5"), while the order of a given architecture's variables is fixed.
+    found = {}
+    for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
+        for i, v in enumerate(variables):
+            found[f"{prefix}_{i:04d}"] = v.value
+    return found
+
+
+class TrainingState:
+    """Where a run stands: `epoch`, `batch` (batches done in that epoch) and bookkeeping."""
+
+    def __init__(self, epoch=0, batch=0, best=math.inf, wait=0, history=None, finished=False):
+        self.epoch = epoch
+        self.batch = batch
+        self.best = best
+        self.wait = wait
+        self.history = history or {}
+        self.finished = finished
+
+    def to_dict(self) -> dict:
+        return {
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "best": None if math.isinf(self.best) else self.best,
+            "wait": self.wait,
+            "history": self.history,
+            "finished": self.finished,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainingState:
+        best = d.get("best")
+        return cls(
+            d["epoch"],
+            d["batch"],
+            math.inf if best is None else best,
+            d.get("wait", 0),
+            d.get("history", {}),
+            d.get("finished", False),
+        )
+
+
+class CheckpointStore:
+    """Saves and restores model + optimizer variables and a `TrainingState`.
+
+    Args:
+        directory: Where checkpoints live (created if missing).
+        model: A compiled model whose optimizer is built.
+        max_to_keep: Checkpoints kept; at least 2, so a damaged newest one has a spare.
+    """
+
+    def __init__(self, directory: str, model: keras.Model, max_to_keep: int = 2):
+        self.directory = directory
+        os.makedirs(directory, exist_ok=True)
+        self.checkpoint = tf.train.Checkpoint(**_variables(model))
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, directory, max_to_keep=max(max_to_keep, 2)
+        )
+
+    def save(self, state: TrainingState) -> str:
+        """Writes variables, then the state JSON beside them; returns the prefix."""
+        prefix = self.manager.save()
+        tmp = prefix + STATE_SUFFIX + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(state.to_dict(), f)
+        os.replace(tmp, prefix + STATE_SUFFIX)
+        return prefix
+
+    def restore(self) -> TrainingState | None:
+        """Restores the newest readable checkpoint; None when there is none.
+
+        A checkpoint whose files or state cannot be read is skipped with a warning.
+        """
+        for prefix in reversed(self.manager.checkpoints):
+            try:
+                with open(prefix + STATE_SUFFIX, encoding="utf-8") as f:
+                    state = TrainingState.from_dict(json.load(f))
+                self.checkpoint.restore(prefix).assert_existing_objects_matched()
+            except Exception as e:  # a damaged file fails in many ways (IndexError, ...)
+                logger.warning(
+                    "checkpoint %s is unreadable (%s); trying the previous one",
+                    prefix,
+                    type(e).__name__,
+                )
+                continue
+            return state
+        return None
+
+
+def _fault_at_step() -> int | None:
+    value = os.environ.get("KERAS_S2S_FAULT", "")
+    if value.startswith("train_step:"):
+        return int(value.split(":", 1)[1])
+    return None
+
+
+class ResumeCheckpoint(keras.callbacks.Callback):
+    """Saves a `CheckpointStore` every `every` batches and at each epoch end.
+
+    Args:
+        store: Where to save.
+        state: The run's `TrainingState`, updated in place.
+        every: Batches between checkpoints (0: epoch ends only).
+        start_batch: Batches of the current epoch already done before this `fit` call.
+    """
+
+    def __init__(self, store: CheckpointStore, state: TrainingState, every: int, start_batch=0):
+        super().__init__()
+        self.store = store
+        self.state = state
+        self.every = every
+        self.start_batch = start_batch
+        self.fault_step = _fault_at_step()
+        self.nan = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.nan = True  # TerminateOnNaN stops the run; this batch is never saved
+            return
+        self.state.batch = self.start_batch + batch + 1
+        if self.every and self.state.batch % self.every == 0:
+            self.store.save(self.state)
+        if self.fault_step is not None:
+            done = int(self.model.optimizer.iterations.numpy())
+            if done == self.fault_step:
+                os.kill(os.getpid(), signal.SIGKILL)
