@@ -29,6 +29,7 @@ import os
 import signal
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,11 @@ class CheckpointStore:
         return None
 
 
+def scalar(value) -> float:
+    """A log value as a float; distributed runs log metrics with a leading axis of one."""
+    return float(np.asarray(value).reshape(-1)[0])
+
+
 def _fault_at_step() -> int | None:
     value = os.environ.get("KERAS_S2S_FAULT", "")
     if value.startswith("train_step:"):
@@ -156,7 +162,7 @@ class ResumeCheckpoint(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
+        if loss is not None and not math.isfinite(scalar(loss)):
             self.nan = True  # TerminateOnNaN stops the run; this batch is never saved
             return
         self.state.batch = self.start_batch + batch + 1

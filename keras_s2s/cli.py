@@ -52,6 +52,12 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--checkpoint-steps", type=int, help="batches between resume checkpoints")
     p.add_argument(
+        "--strategy",
+        choices=["none", "mirrored", "multiworker"],
+        help="tf.distribute strategy (multiworker reads TF_CONFIG)",
+    )
+    p.add_argument("--bucket-width", type=int, help="length-bucket width in tokens (0: off)")
+    p.add_argument(
         "--deterministic",
         action="store_true",
         default=None,
@@ -88,6 +94,8 @@ def _config_from_args(args: argparse.Namespace, base=None):
         input_feeding=args.input_feeding,
         label_smoothing=args.label_smoothing,
         checkpoint_steps=args.checkpoint_steps,
+        strategy=args.strategy,
+        bucket_width=args.bucket_width,
         deterministic=args.deterministic,
         beam_width=args.beam_width,
         length_penalty=args.length_penalty,

@@ -188,6 +188,8 @@ class TrainConfig:
         label_smoothing: Label smoothing of the training loss (0 turns it off).
         deterministic: Enable TensorFlow op determinism, so that a run (and a resumed
             run) is bit-for-bit reproducible, at some cost in speed.
+        strategy: `none`, `mirrored` (local devices) or `multiworker` (workers listed in
+            `TF_CONFIG`); see `keras_s2s.distribute`.
     """
 
     batch_size: int = 64
@@ -200,8 +202,10 @@ class TrainConfig:
     checkpoint_steps: int = 200
     label_smoothing: float = 0.0
     deterministic: bool = False
+    strategy: str = "none"
 
     def __post_init__(self):
+        _check_choice("strategy", self.strategy, ("none", "mirrored", "multiworker"))
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate"):

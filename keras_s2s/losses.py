@@ -24,6 +24,19 @@ def _token_cross_entropy(labels, logits):
     return ce * mask, mask
 
 
+def _global_sum(value):
+    """`value` summed over the replicas in sync (itself outside a distributed step).
+
+    Metric results use it too: read inside a replica, a metric variable holds only that
+    replica's share, and Keras then keeps one replica's result (see `distribute.py`).
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    # A tensor, not a (sync-on-read) variable: the all-reduce needs a value on a device.
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, tf.identity(tf.convert_to_tensor(value)))
+
+
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     """Mean cross-entropy over non-padding target tokens, with optional label smoothing.
@@ -39,7 +52,10 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
         y_pred: logits `[batch, time, vocab]`.
 
     Returns:
-        Scalar: `sum(ce * mask) / max(sum(mask), 1)`.
+        Scalar: `sum(ce * mask) / max(sum(mask), 1)`. Under a `tf.distribute` strategy
+        each replica divides its own sum by the token count of the *global* batch (an
+        all-reduce), so the replicas' gradients add up to the gradient of the global
+        per-token mean, whatever the number of workers and however the tokens are split.
     """
 
     def __init__(
@@ -55,7 +71,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
             # Cross-entropy against the uniform distribution, at the real tokens only.
             uniform = -tf.reduce_mean(tf.nn.log_softmax(y_pred, axis=-1), axis=-1) * mask
             ce = (1.0 - self.label_smoothing) * ce + self.label_smoothing * uniform
-        return tf.reduce_sum(ce) / tf.maximum(tf.reduce_sum(mask), 1.0)
+        return tf.reduce_sum(ce) / tf.maximum(_global_sum(tf.reduce_sum(mask)), 1.0)
 
     def get_config(self):
         config = super().get_config()
@@ -80,7 +96,7 @@ class MaskedAccuracy(keras.metrics.Metric):
         self.count.assign_add(tf.reduce_sum(tf.cast(mask, self.dtype)))
 
     def result(self):
-        return self.correct / tf.maximum(self.count, 1.0)
+        return _global_sum(self.correct) / tf.maximum(_global_sum(self.count), 1.0)
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -98,4 +114,4 @@ class Perplexity(keras.metrics.Metric):
         self.count.assign_add(tf.cast(tf.reduce_sum(mask), self.dtype))
 
     def result(self):
-        return tf.exp(self.total / tf.maximum(self.count, 1.0))
+        return tf.exp(_global_sum(self.total) / tf.maximum(_global_sum(self.count), 1.0))

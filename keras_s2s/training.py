@@ -23,8 +23,15 @@ from collections.abc import Sequence
 
 import keras
 
-from keras_s2s.checkpointing import CheckpointStore, ResumeCheckpoint, TrainingState
+from keras_s2s.checkpointing import CheckpointStore, ResumeCheckpoint, TrainingState, scalar
 from keras_s2s.config import ConfigError, RunConfig
+from keras_s2s.distribute import (
+    ScalarLogs,
+    is_distributed,
+    make_strategy,
+    prepare_model,
+    shard_by_data,
+)
 from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
 from keras_s2s.models import build_model
 from keras_s2s.pipeline import Encoded, encode_pairs, make_dataset, make_epoch_dataset
@@ -211,6 +218,8 @@ def train(
     if not train_pairs or not valid_pairs:
         raise ValueError("training and validation sets must not be empty")
     prepare_run_dir(run_dir, config)
+    # Multi-worker collectives must be configured before any other TensorFlow op.
+    strategy = make_strategy(config.train.strategy)
     keras.utils.set_random_seed(config.train.seed)
     if config.train.deterministic:
         import tensorflow as tf
@@ -221,11 +230,16 @@ def train(
     train_data = encode_pairs(train_pairs, tokenizer, config.data)
     valid_data = encode_pairs(valid_pairs, tokenizer, config.data)
     valid_ds = make_dataset(valid_data, config.train)
+    distributed = is_distributed(strategy)
 
-    model = compile_model(
-        build_model(config.model, tokenizer.vocab_size, seed=config.train.seed), config
-    )
-    model.optimizer.build(model.trainable_variables)
+    with strategy.scope():
+        model = compile_model(
+            build_model(config.model, tokenizer.vocab_size, seed=config.train.seed), config
+        )
+        model.optimizer.build(model.trainable_variables)
+    if distributed:
+        prepare_model(model, strategy, next(iter(valid_ds)))
+        valid_ds = shard_by_data(valid_ds)
     store = CheckpointStore(os.path.join(run_dir, BACKUP_DIRNAME), model)
     state = store.restore() or TrainingState()
     if state.epoch or state.batch:
@@ -236,6 +250,8 @@ def train(
     while not state.finished and state.epoch < config.train.epochs:
         epoch = state.epoch
         ds = make_epoch_dataset(train_data, config.train, epoch, skip_batches=state.batch)
+        if distributed:
+            ds = shard_by_data(ds)
         resume = ResumeCheckpoint(
             store, state, config.train.checkpoint_steps, start_batch=state.batch
         )
@@ -244,7 +260,12 @@ def train(
             validation_data=valid_ds,
             initial_epoch=epoch,
             epochs=epoch + 1,
-            callbacks=[*_log_callbacks(run_dir, train_data), resume, *callbacks],
+            callbacks=[
+                *([ScalarLogs()] if distributed else []),
+                *_log_callbacks(run_dir, train_data),
+                resume,
+                *callbacks,
+            ],
             # The epoch dataset is already in its (seed, epoch) order.
             shuffle=False,
             verbose=verbose,
@@ -258,7 +279,7 @@ def train(
                 store.directory,
             )
             break
-        logs = {k: float(v[-1]) for k, v in fit.history.items()}
+        logs = {k: scalar(v[-1]) for k, v in fit.history.items()}
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
             state.history.setdefault(key, []).append(value)
