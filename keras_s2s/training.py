@@ -34,7 +34,7 @@ from keras_s2s.distribute import (
 )
 from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
 from keras_s2s.models import build_model
-from keras_s2s.pipeline import Encoded, encode_pairs, make_dataset, make_epoch_dataset
+from keras_s2s.pipeline import encode_pairs, make_dataset, make_epoch_dataset
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -92,19 +92,30 @@ class TimeBudget(keras.callbacks.Callback):
 
 
 class ThroughputLogger(keras.callbacks.Callback):
-    """Adds `target_tokens_per_second` (training batches only) to each epoch's logs."""
+    """Adds `target_tokens_per_second` to each epoch's logs: training batches only.
+
+    The clock stops when validation starts, so validation time is not counted.
+    """
 
     def __init__(self, target_tokens: int):
         super().__init__()
         self.target_tokens = target_tokens
         self._start = 0.0
+        self._elapsed = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._elapsed = None
+
+    def on_test_begin(self, logs=None):
+        if self._elapsed is None:
+            self._elapsed = time.perf_counter() - self._start
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            elapsed = time.perf_counter() - self._start
+            elapsed = self._elapsed
+            if elapsed is None:
+                elapsed = time.perf_counter() - self._start
             logs["target_tokens_per_second"] = self.target_tokens / max(elapsed, 1e-9)
 
 
@@ -169,9 +180,9 @@ def load_or_train_tokenizer(
     return tokenizer
 
 
-def _log_callbacks(run_dir: str, train_data: Encoded) -> list:
+def _log_callbacks(run_dir: str, target_tokens: float) -> list:
     return [
-        ThroughputLogger(train_data.target_tokens),
+        ThroughputLogger(target_tokens),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "log.csv"), append=True),
         keras.callbacks.TensorBoard(
@@ -245,11 +256,14 @@ def train(
     if state.epoch or state.batch:
         logger.warning("resuming %s at epoch %d, batch %d", run_dir, state.epoch + 1, state.batch)
     keras_path = os.path.join(run_dir, KERAS_FILENAME)
+    steps_per_epoch = int(make_epoch_dataset(train_data, config.train, 0).cardinality())
     history: dict[str, list] = {}
     nan = False
     while not state.finished and state.epoch < config.train.epochs:
         epoch = state.epoch
         ds = make_epoch_dataset(train_data, config.train, epoch, skip_batches=state.batch)
+        # A resumed epoch trains only its remaining batches (approximately this share).
+        share = 1.0 - state.batch / steps_per_epoch
         if distributed:
             ds = shard_by_data(ds)
         resume = ResumeCheckpoint(
@@ -262,7 +276,7 @@ def train(
             epochs=epoch + 1,
             callbacks=[
                 *([ScalarLogs()] if distributed else []),
-                *_log_callbacks(run_dir, train_data),
+                *_log_callbacks(run_dir, train_data.target_tokens * share),
                 resume,
                 *callbacks,
             ],
@@ -303,7 +317,7 @@ def train(
     metrics = {
         "valid": {k: float(v) for k, v in evaluation.items()},
         "epochs_run": state.epoch,
-        "steps_per_epoch": int(make_epoch_dataset(train_data, config.train, 0).cardinality()),
+        "steps_per_epoch": steps_per_epoch,
         "stopped_on_nan": nan,
         "vocab_size": tokenizer.vocab_size,
         "parameters": int(best.count_params()),
