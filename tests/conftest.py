@@ -33,8 +33,8 @@ def tiny_config():
 
     return RunConfig().override(
         vocab_size=100,
-        embedding_dim=24,
-        units=48,
+        embedding_dim=32,
+        units=64,
         bidirectional=True,
         dropout=0.0,
         batch_size=16,

@@ -26,7 +26,7 @@ from keras_s2s.exporting import (
 EXPECTED_OPS = {
     "Add", "And", "Cast", "Concat", "ConstantOfShape", "Div", "Equal", "Expand", "Gather",
     "GatherND", "Greater", "Identity", "Less", "LogSoftmax", "Loop", "MatMul", "Max", "Min",
-    "Mul", "Not", "Or", "Pow", "Range", "ReduceSum", "Reshape", "ReverseSequence", "Shape",
+    "Mul", "Not", "Or", "Pad", "Pow", "Range", "ReduceSum", "Reshape", "ReverseSequence", "Shape",
     "Sigmoid", "Slice", "Split", "Squeeze", "Sub", "Tanh", "Tile", "TopK", "Transpose",
     "Unsqueeze", "Where",
 }  # fmt: skip
@@ -61,7 +61,7 @@ def test_version_layout(exported):
     assert not [n for n in os.listdir(model_dir) if n.startswith(".tmp-export-")]
     with open(os.path.join(version_dir, "metadata.json")) as f:
         meta = json.load(f)
-    assert meta["config"]["model"]["units"] == 48
+    assert meta["config"]["model"]["units"] == 64
     assert len(meta["train_data_sha256"]) == 64
     assert {"tensorflow", "keras", "tf2onnx", "onnxruntime"} <= set(meta["libraries"])
     with open(os.path.join(version_dir, "onnx", "config.json")) as f:

@@ -41,7 +41,7 @@ def test_checkpoint_loads_in_safe_mode(trained_run):
         os.path.join(trained_run.run_dir, "model.keras"), safe_mode=True
     )
     s2s = Seq2Seq.from_model(model)
-    assert s2s.decoder.units == 48
+    assert s2s.decoder.units == 64
     logits = model({"source_ids": np.array([[5, 6, 7]]), "decoder_input_ids": np.array([[2]])})
     assert logits.shape == (1, 1, trained_run.metrics["vocab_size"])
 
@@ -61,7 +61,7 @@ def test_rerunning_a_finished_run_resumes_without_retraining(
 
 
 def test_different_config_in_same_run_dir_is_refused(trained_run, small_corpus, tiny_config):
-    other = tiny_config.override(units=64, epochs=1)
+    other = tiny_config.override(units=96, epochs=1)
     with pytest.raises(RunDirError) as e:
         train(other, small_corpus.train, small_corpus.valid, trained_run.run_dir, verbose=0)
     assert "different config (model.units, train.epochs)" in str(e.value)
