@@ -1,0 +1,85 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Facts every benchmark records with its results: the machine and the code version."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIBRARIES = (
+    "tensorflow",
+    "tensorflow-text",
+    "keras",
+    "onnxruntime",
+    "onnxruntime-extensions",
+    "onnx",
+    "tf2onnx",
+    "sentencepiece",
+    "sacrebleu",
+    "numpy",
+)
+
+
+def git_facts() -> dict:
+    """The commit and which package files differ from it (others may edit concurrently)."""
+
+    def git(*cmd):
+        try:
+            out = subprocess.run(
+                ["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.rstrip() if out.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", "keras_s2s")
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "keras_s2s_uncommitted": status.splitlines() if status else [],
+    }
+
+
+def machine_facts() -> dict:
+    """CPU, core count, platform and the versions of the libraries that matter here."""
+    cpu = None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            versions[lib] = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def report_header(benchmark: str, git: dict, load_start) -> dict:
+    """The common head of every results JSON: what ran, when, where, on what code."""
+    import datetime
+    import shlex
+    import sys
+
+    return {
+        "benchmark": benchmark,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": shlex.join([os.path.relpath(sys.executable), *sys.argv]),
+        "machine": machine_facts(),
+        "git": git,
+        "load_average_1_5_15": {"start": list(load_start), "end": list(os.getloadavg())},
+    }
