@@ -289,7 +289,7 @@ def quickstart_config():
         bidirectional=True,
         dropout=0.0,
         learning_rate=2e-3,
-        epochs=8,
+        epochs=6,
         batch_size=64,
     )
 

@@ -105,6 +105,14 @@ def _bucket_batch_count(lengths: np.ndarray, boundaries: list[int], batch_size: 
     return int(sum(-(-c // batch_size) for c in counts if c))
 
 
+def _ragged(rows: list[np.ndarray]) -> tf.RaggedTensor:
+    # From flat values and row lengths: ~100x faster than tf.ragged.constant on lists,
+    # which matters because every epoch builds its dataset anew.
+    lengths = np.array([len(r) for r in rows], np.int64)
+    flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros([0], np.int32)
+    return tf.RaggedTensor.from_row_lengths(flat, lengths)
+
+
 def make_dataset(encoded: Encoded, config: TrainConfig) -> tf.data.Dataset:
     """Builds batches of `({"source_ids", "decoder_input_ids"}, labels)` in corpus order.
 
@@ -120,8 +128,7 @@ def make_dataset(encoded: Encoded, config: TrainConfig) -> tf.data.Dataset:
     """
     if not len(encoded):
         raise ValueError("cannot build a dataset from an empty corpus")
-    source = tf.ragged.constant(encoded.source, dtype=tf.int32, ragged_rank=1)
-    target = tf.ragged.constant(encoded.target, dtype=tf.int32, ragged_rank=1)
+    source, target = _ragged(encoded.source), _ragged(encoded.target)
     ds = tf.data.Dataset.from_tensor_slices((source, target))
 
     def to_example(src, tgt):
