@@ -48,6 +48,12 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-target-length", type=int)
     p.add_argument("--normalization", choices=["nmt_nfkc", "nfkc", "identity"])
     p.add_argument("--luong-score", choices=["general", "dot"])
+    p.add_argument(
+        "--luong-scaled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="divide Luong scores by sqrt(units) (default: off)",
+    )
     p.add_argument("--input-feeding", action="store_true", default=None)
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--checkpoint-steps", type=int, help="batches between resume checkpoints")
@@ -91,6 +97,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
         max_target_length=args.max_target_length,
         normalization=args.normalization,
         luong_score=args.luong_score,
+        luong_scaled=args.luong_scaled,
         input_feeding=args.input_feeding,
         label_smoothing=args.label_smoothing,
         checkpoint_steps=args.checkpoint_steps,

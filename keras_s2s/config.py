@@ -73,6 +73,8 @@ class ModelConfig:
             is fed its own argmax prediction.
         luong_score: Luong attention score, `general` (`q . W m`) or `dot` (`q . m`;
             needs a memory as wide as the decoder, so not with `bidirectional`).
+        luong_scaled: Divide Luong scores by `sqrt(units)` (scaled dot-product style;
+            see `layers.LuongAttention`).
         input_feeding: Feed the previous attentional vector to the next decoder step
             (attention only; training then runs step by step, which is slower).
     """
@@ -87,6 +89,7 @@ class ModelConfig:
     dropout: float = 0.1
     teacher_forcing_ratio: float = 1.0
     luong_score: str = "general"
+    luong_scaled: bool = False
     input_feeding: bool = False
 
     def __post_init__(self):

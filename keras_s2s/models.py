@@ -176,6 +176,7 @@ class Decoder(keras.layers.Layer):
             only; training then runs step by step).
         memory_dim: Width of the encoder outputs (`units`, or `2 * units` for a
             bidirectional encoder).
+        luong_scaled: Divide Luong scores by `sqrt(units)`.
         **kwargs: Standard `keras.layers.Layer` arguments.
 
     Call args:
@@ -204,6 +205,7 @@ class Decoder(keras.layers.Layer):
         luong_score="general",
         input_feeding=False,
         memory_dim=None,
+        luong_scaled=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -217,13 +219,14 @@ class Decoder(keras.layers.Layer):
         self.seed = seed
         self.attention = attention
         self.luong_score = luong_score
+        self.luong_scaled = bool(luong_scaled)
         self.input_feeding = bool(input_feeding and attention != "none")
         self.memory_dim = memory_dim or units
 
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
         self.rnn_layers = [_make_rnn(rnn, units, name=f"{rnn}_{i}") for i in range(num_layers)]
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
-        self.attention_layer = make_attention(attention, units, luong_score)
+        self.attention_layer = make_attention(attention, units, luong_score, self.luong_scaled)
         self.attention_projection = (
             keras.layers.Dense(units, activation="tanh", use_bias=False, name="attention_proj")
             if self.attention_layer is not None
@@ -374,6 +377,7 @@ class Decoder(keras.layers.Layer):
             luong_score=self.luong_score,
             input_feeding=self.input_feeding,
             memory_dim=self.memory_dim,
+            luong_scaled=self.luong_scaled,
         )
         return config
 
@@ -413,6 +417,7 @@ def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -
         seed=seed,
         attention=config.attention,
         luong_score=config.luong_score,
+        luong_scaled=config.luong_scaled,
         input_feeding=config.input_feeding,
         memory_dim=config.units * (2 if config.bidirectional else 1),
         name=DECODER_NAME,
