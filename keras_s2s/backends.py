@@ -6,8 +6,10 @@
 | `keras` | the run dir's `model.keras`, decoding with `decoding.py` in-process | `sentencepiece` |
 | `savedmodel` | the exported SavedModel (`translate_with_options`) | tensorflow-text, in the graph |
 | `onnx` | `onnx/model.onnx` in ONNX Runtime | `sentencepiece` |
+| `onnx-int8` | `onnx/model.int8.onnx` (int8 weights) in ONNX Runtime | `sentencepiece` |
+| `onnx-text` | `onnx/model.text.onnx` in ONNX Runtime + onnxruntime-extensions | the graph |
 
-The `onnx` backend never imports TensorFlow.
+The ONNX backends never import TensorFlow.
 
 Example:
     >>> model = keras_s2s.load("saved_models/quickstart/1")   # backend from the path
@@ -26,7 +28,9 @@ import numpy as np
 
 from keras_s2s.config import PAD_ID
 
-BACKENDS = ("keras", "savedmodel", "onnx")
+BACKENDS = ("keras", "savedmodel", "onnx", "onnx-int8", "onnx-text")
+# Which file of a version dir's onnx/ folder each ONNX backend loads.
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx", "onnx-text": "model.text.onnx"}
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -264,27 +268,49 @@ def check_external_data(onnx_path: str) -> None:
             )
 
 
+def _onnx_config(onnx_path: str) -> dict:
+    check_external_data(onnx_path)
+    config_path = os.path.join(os.path.dirname(os.path.abspath(onnx_path)), "config.json")
+    if not os.path.isfile(config_path):
+        raise ModelPathError(f"{onnx_path}: no config.json beside it (export it with keras-s2s)")
+    with open(config_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _onnx_session(onnx_path: str, threads: int | None, custom_ops: bool = False):
+    # onnxruntime first: a process that loaded TensorFlow before creating a session
+    # with custom ops crashed here (../shared/NOTES.md).
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    if custom_ops:
+        import onnxruntime_extensions
+
+        options.register_custom_ops_library(onnxruntime_extensions.get_library_path())
+    return ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+
+
+def _scalars(max_length: int, beam: int, n_best: int) -> dict:
+    return {
+        "max_length": np.array(max_length, np.int32),
+        "beam_width": np.array(beam, np.int32),
+        "n_best": np.array(n_best, np.int32),
+    }
+
+
 class OnnxBackend(_IdsBackend):
-    """`onnx/model.onnx` in ONNX Runtime; tokenizes with `sentencepiece`, no TensorFlow."""
+    """An ids graph (`onnx/model.onnx` or `model.int8.onnx`) in ONNX Runtime; tokenizes
+    with `sentencepiece`, no TensorFlow."""
 
     name = "onnx"
 
     def __init__(self, onnx_path: str, threads: int | None = None):
-        # onnxruntime first: a process that loaded TensorFlow before creating a session
-        # with custom ops crashed here (../shared/NOTES.md).
-        import onnxruntime as ort
-
         from keras_s2s.tokenizer import Tokenizer
 
-        check_external_data(onnx_path)
+        config = _onnx_config(onnx_path)
         folder = os.path.dirname(os.path.abspath(onnx_path))
-        config_path = os.path.join(folder, "config.json")
-        if not os.path.isfile(config_path):
-            raise ModelPathError(
-                f"{onnx_path}: no config.json beside it (export it with keras-s2s)"
-            )
-        with open(config_path, encoding="utf-8") as f:
-            config = json.load(f)
         super().__init__(
             onnx_path,
             Tokenizer.load(os.path.join(folder, config["files"]["tokenizer"])),
@@ -292,22 +318,55 @@ class OnnxBackend(_IdsBackend):
             config["max_length"],
             config.get("attention", "none") != "none",
         )
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+        self.session = _onnx_session(onnx_path, threads)
 
     def _decode_ids(self, source_ids, max_length, beam, n_best):
         ids, scores, alignments = self.session.run(
             ["ids", "scores", "alignments"],
-            {
-                "source_ids": source_ids.astype(np.int64),
-                "max_length": np.array(max_length, np.int32),
-                "beam_width": np.array(beam, np.int32),
-                "n_best": np.array(n_best, np.int32),
-            },
+            {"source_ids": source_ids.astype(np.int64), **_scalars(max_length, beam, n_best)},
         )
         return ids, scores, (alignments if self.attention else None)
+
+
+class OnnxTextBackend(Backend):
+    """`onnx/model.text.onnx`: strings in, strings out, tokenization in the graph.
+
+    Runs in ONNX Runtime with the onnxruntime-extensions op library; no TensorFlow and
+    no Python tokenizer.
+    """
+
+    name = "onnx-text"
+
+    def __init__(self, onnx_path: str, threads: int | None = None):
+        config = _onnx_config(onnx_path)
+        super().__init__(
+            onnx_path,
+            config["max_source_length"],
+            config["max_length"],
+            config.get("attention", "none") != "none",
+        )
+        self.session = _onnx_session(onnx_path, threads, custom_ops=True)
+        self._tokenizer_path = os.path.join(
+            os.path.dirname(os.path.abspath(onnx_path)), config["files"]["tokenizer"]
+        )
+        self._tokenizer = None
+
+    @property
+    def tokenizer(self):
+        """The SentencePiece model shipped beside the graph (for attention plots only:
+        translation tokenizes inside the graph)."""
+        if self._tokenizer is None:
+            from keras_s2s.tokenizer import Tokenizer
+
+            self._tokenizer = Tokenizer.load(self._tokenizer_path)
+        return self._tokenizer
+
+    def _run(self, texts, max_length, beam, n_best):
+        strings, ids, scores, alignments = self.session.run(
+            ["translations", "ids", "scores", "alignments"],
+            {"text": np.array(texts, dtype=object), **_scalars(max_length, beam, n_best)},
+        )
+        return strings.tolist(), ids, scores, (alignments if self.attention else None)
 
 
 class SavedModelBackend(Backend):
@@ -371,8 +430,12 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
     if not os.path.exists(path):
         raise ModelPathError(f"{path}: no such file or directory")
     if os.path.isfile(path):
-        if path.endswith(".onnx") and backend in (None, "onnx"):
-            return "onnx", path
+        if path.endswith(".text.onnx") and backend is None:
+            return "onnx-text", path
+        if path.endswith(".onnx") and backend in (None, "onnx", "onnx-int8"):
+            return backend or "onnx", path
+        if path.endswith(".onnx") and backend == "onnx-text":
+            return backend, path
         raise ModelPathError(f"{path}: not a model (expected a run dir, version dir or .onnx)")
     if os.path.isfile(os.path.join(path, "model.keras")) and backend in (None, "keras"):
         return "keras", path
@@ -383,11 +446,13 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         if backend in (None, "savedmodel"):
             return "savedmodel", path
-        if backend == "onnx":
-            onnx_path = os.path.join(path, "onnx", "model.onnx")
+        if backend in ONNX_FILES:
+            onnx_path = os.path.join(path, "onnx", ONNX_FILES[backend])
             if os.path.isfile(onnx_path):
-                return "onnx", onnx_path
-            raise ModelPathError(f"{path}: exported without ONNX (no onnx/model.onnx)")
+                return backend, onnx_path
+            raise ModelPathError(
+                f"{path}: exported without {backend} (no onnx/{ONNX_FILES[backend]})"
+            )
     wanted = f" for backend {backend!r}" if backend else ""
     raise ModelPathError(
         f"{path}: not a model{wanted} (expected a run dir, version dir or .onnx file)"
@@ -397,7 +462,9 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
 def load(path: str, backend: str | None = None) -> Backend:
     """Loads a model for translation; see `resolve` for the paths it accepts."""
     kind, target = resolve(str(path), backend)
-    if kind == "onnx":
+    if kind == "onnx-text":
+        return OnnxTextBackend(target)
+    if kind in ("onnx", "onnx-int8"):
         return OnnxBackend(target)
     if kind == "savedmodel":
         return SavedModelBackend(target)

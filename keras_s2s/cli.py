@@ -260,7 +260,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from keras_s2s.exporting import export
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    version_dir = export(args.run_dir, args.out, formats=formats)
+    version_dir = export(args.run_dir, args.out, formats=formats, quantize=args.quantize)
     print(version_dir)
     return 0
 
@@ -303,6 +303,8 @@ def quickstart_config():
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the `keras-s2s` argument parser."""
+    from keras_s2s.backends import BACKENDS
+
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="RNN sequence-to-sequence models in Keras 3."
     )
@@ -332,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
     p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
-    p.add_argument("--backend", choices=["keras", "savedmodel", "onnx"])
+    p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
     p.add_argument("--n-best", type=int, default=1, help="hypotheses per sentence (JSON)")
     p.add_argument("--max-length", type=int)
@@ -344,14 +346,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--source-file", required=True)
     p.add_argument("--reference-file", required=True)
-    p.add_argument("--backend", choices=["keras", "savedmodel", "onnx"])
+    p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--beam", type=int, default=1)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="publish a run as the next version (SavedModel, ONNX)")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--out", required=True, help="model dir, e.g. saved_models/NAME")
-    p.add_argument("--format", default="savedmodel,onnx", help="comma list: savedmodel,onnx")
+    p.add_argument(
+        "--format",
+        default="savedmodel,onnx",
+        help="comma list of savedmodel, onnx (ids graph), onnx-text (strings to strings, "
+        "needs onnxruntime-extensions to run); default: savedmodel,onnx",
+    )
+    p.add_argument(
+        "--quantize",
+        choices=["int8"],
+        help="also write onnx/model.int8.onnx (dynamic int8 weights; needs the onnx format)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("corpus", help="write the embedded default corpus as TSV")
@@ -368,10 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     from keras_s2s.backends import ModelPathError
     from keras_s2s.config import ConfigError
     from keras_s2s.data import CorpusError
+    from keras_s2s.exporting import ExportError
 
     try:
         return args.func(args)
-    except (CliError, ConfigError, CorpusError, ModelPathError, OSError) as e:
+    except (CliError, ConfigError, CorpusError, ExportError, ModelPathError, OSError) as e:
         print(f"keras-s2s: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

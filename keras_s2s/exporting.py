@@ -7,6 +7,8 @@ Layout (DESIGN.md §2), one directory per version, in the form TF Serving polls:
         saved_model.pb, variables/, assets/      SavedModel (tag `serve`)
         assets.extra/tf_serving_warmup_requests  one PredictionLog per signature
         onnx/model.onnx                          ids graph, decoding loop included
+        onnx/model.int8.onnx                     the same, int8 weights (`quantize="int8"`)
+        onnx/model.text.onnx                     strings to strings (`onnx-text` format)
         onnx/tokenizer.model                     SentencePiece model
         onnx/config.json                         special ids, limits, file list
         metadata.json                            config, library versions, data hash, metrics
@@ -16,6 +18,13 @@ Publication is atomic: everything is written into a hidden temporary directory
 next integer version only when complete. Existing versions are never touched.
 Temporary directories left by crashed exports are removed by the next export.
 Tracing happens on the CPU, so no cuDNN-only kernels end up in the graphs.
+
+The text-to-text ONNX graph (`onnx-text`) has the inputs and outputs of
+`translate_with_options`. SentencePiece tokenization becomes the onnxruntime-extensions
+op `ai.onnx.contrib:SentencepieceTokenizer`; detokenization is rebuilt from ops that
+convert (`Tokenizer.portable_detokenize`). It runs in ONNX Runtime with
+`onnxruntime_extensions.get_library_path()` registered, and the export proves that by
+translating with it in a fresh process that never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -32,11 +41,16 @@ from collections.abc import Sequence
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, RunConfig
 
 ONNX_OPSET = 17
-FORMATS = ("savedmodel", "onnx")
+FORMATS = ("savedmodel", "onnx", "onnx-text")
+DEFAULT_FORMATS = ("savedmodel", "onnx")
+QUANTIZE = ("int8",)
 TMP_PREFIX = ".tmp-export-"
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 ONNX_DIR = "onnx"
 ONNX_MODEL = "model.onnx"
+ONNX_INT8_MODEL = "model.int8.onnx"
+ONNX_TEXT_MODEL = "model.text.onnx"
+CONTRIB_DOMAIN = "ai.onnx.contrib"
 ONNX_CONFIG = "config.json"
 METADATA_FILE = "metadata.json"
 WARMUP_TEXTS = ("Hello.", "")
@@ -167,21 +181,20 @@ def write_warmup_requests(path: str, model_name: str, config: RunConfig) -> int:
     return len(requests)
 
 
+def _nodes(graph):
+    """Every node of an ONNX graph, subgraphs (Loop bodies) included."""
+    for node in graph.node:
+        yield node
+        for attr in node.attribute:
+            if attr.HasField("g"):
+                yield from _nodes(attr.g)
+            for sub in attr.graphs:
+                yield from _nodes(sub)
+
+
 def onnx_op_types(model) -> set[str]:
     """Every op type in an ONNX model, subgraphs (Loop bodies) included."""
-    found: set[str] = set()
-
-    def visit(graph):
-        for node in graph.node:
-            found.add(node.op_type)
-            for attr in node.attribute:
-                if attr.HasField("g"):
-                    visit(attr.g)
-                for sub in attr.graphs:
-                    visit(sub)
-
-    visit(model.graph)
-    return found
+    return {node.op_type for node in _nodes(model.graph)}
 
 
 def ids_function(translator):
@@ -209,8 +222,96 @@ def ids_function(translator):
     return translate_ids
 
 
-def convert_to_onnx(function, path: str) -> set[str]:
+def _rename_inputs(graph, old: str, new: str) -> None:
+    """Points every consumer of `old` in `graph` and its subgraphs at `new`."""
+    for node in _nodes(graph):
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+
+
+def hoist_loop_constants(graph, constants: set[str] | None = None) -> int:
+    """Turns weights carried through `Loop` state into outer-scope references.
+
+    tf2onnx carries every weight a TensorFlow while-loop captures as loop state, passed
+    through each iteration unchanged. ONNX Runtime's quantizer only sees MatMul weights
+    that are initializers (in scope), so the decoding loop's output projection, the
+    largest MatMul of the step, stayed fp32. A subgraph may read outer-scope values by
+    name, so each such pass-through is dropped and its uses read the initializer.
+
+    Args:
+        graph: An `onnx.GraphProto`, changed in place.
+        constants: Initializer names visible from enclosing graphs.
+
+    Returns:
+        The number of loop state variables removed.
+    """
+    visible = set(constants or ()) | {t.name for t in graph.initializer}
+    removed = 0
+    graph_outputs = {o.name for o in graph.output}
+    for loop in graph.node:
+        for attr in loop.attribute:
+            for sub in ([attr.g] if attr.HasField("g") else []) + list(attr.graphs):
+                removed += hoist_loop_constants(sub, visible)
+        if loop.op_type != "Loop":
+            continue
+        body = next(a.g for a in loop.attribute if a.name == "body")
+        producers = {o: n for n in body.node for o in n.output}
+        drop = []
+        for k in range(len(loop.input) - 2):
+            initial = loop.input[2 + k]
+            body_in, body_out = body.input[2 + k].name, body.output[1 + k].name
+            identity = producers.get(body_out)
+            passes = body_out == body_in or (
+                identity is not None
+                and identity.op_type == "Identity"
+                and identity.input[0] == body_in
+            )
+            final = loop.output[k] if k < len(loop.output) else ""
+            if passes and initial in visible and final not in graph_outputs:
+                drop.append(k)
+        for k in reversed(drop):
+            initial = loop.input[2 + k]
+            body_in, body_out = body.input[2 + k].name, body.output[1 + k].name
+            _rename_inputs(body, body_in, initial)
+            _rename_inputs(graph, loop.output[k], initial)
+            del loop.input[2 + k]
+            del body.input[2 + k]
+            del body.output[1 + k]
+            del loop.output[k]
+            still_used = {name for node in _nodes(body) for name in node.input}
+            still_used |= {o.name for o in body.output}
+            for node in list(body.node):
+                if node.op_type == "Identity" and node.output[0] == body_out:
+                    if body_out not in still_used:
+                        body.node.remove(node)
+        removed += len(drop)
+    return removed
+
+
+def text_function(translator):
+    """The ONNX-facing text graph: `translate_with_options`, built from portable ops."""
+    import tensorflow as tf
+
+    from keras_s2s.translator import SCALAR, TEXT_SPEC
+
+    specs = [TEXT_SPEC, SCALAR["max_length"], SCALAR["beam_width"], SCALAR["n_best"]]
+
+    @tf.function(input_signature=specs)
+    def translate_with_options(text, max_length, beam_width, n_best):
+        return translator.text_to_text(text, max_length, beam_width, n_best, portable=True)
+
+    return translate_with_options
+
+
+def convert_to_onnx(function, path: str, *, custom_ops: bool = False) -> set[str]:
     """Converts a traced tf.function with tf2onnx, checks it, and returns its op types.
+
+    Args:
+        function: A `tf.function` with an input signature.
+        path: The `.onnx` file to write.
+        custom_ops: Allow onnxruntime-extensions ops (domain `ai.onnx.contrib`), which
+            the text graph needs for SentencePiece tokenization.
 
     Raises:
         ExportError: if tf2onnx left TensorFlow ops in the graph (it logs them instead
@@ -220,6 +321,7 @@ def convert_to_onnx(function, path: str) -> set[str]:
     import tensorflow as tf
     import tf2onnx
 
+    extra_opset = [onnx.helper.make_opsetid(CONTRIB_DOMAIN, 1)] if custom_ops else None
     tf2onnx_logger = logging.getLogger("tf2onnx")
     level = tf2onnx_logger.level
     tf2onnx_logger.setLevel(logging.ERROR)
@@ -230,24 +332,82 @@ def convert_to_onnx(function, path: str) -> set[str]:
                 input_signature=function.input_signature,
                 opset=ONNX_OPSET,
                 output_path=path,
+                extra_opset=extra_opset,
             )
     finally:
         tf2onnx_logger.setLevel(level)
-    ops = onnx_op_types(model)
+    hoist_loop_constants(model.graph)
+    onnx.save(model, path)
+    ops = set()
     # Unconverted TensorFlow ops keep their TF names, which are not ONNX op types.
     known = {schema.name for schema in onnx.defs.get_all_schemas_with_history()}
-    leftover = sorted(op for op in ops if op not in known)
+    leftover = set()
+    for node in _nodes(model.graph):
+        ops.add(node.op_type)
+        custom = custom_ops and node.domain == CONTRIB_DOMAIN
+        if not custom and (node.domain not in ("", "ai.onnx") or node.op_type not in known):
+            leftover.add(node.op_type if not node.domain else f"{node.domain}:{node.op_type}")
     if leftover:
-        raise ExportError(f"tf2onnx left unconverted ops in {path}: {', '.join(leftover)}")
+        raise ExportError(f"tf2onnx left unconverted ops in {path}: {', '.join(sorted(leftover))}")
     onnx.checker.check_model(onnx.load(path), full_check=True)
     return ops
+
+
+def quantize_int8(onnx_path: str, out_path: str) -> None:
+    """Dynamic int8 quantization of an ids graph's weights (`onnxruntime.quantization`).
+
+    MatMul weights become int8 with per-tensor scales; activations are quantized at run
+    time. The decoding loop's body is a subgraph, so subgraph quantization is on: that
+    is where the output projection, the largest MatMul, runs once per step.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        onnx_path,
+        out_path,
+        weight_type=QuantType.QInt8,
+        extra_options={"EnableSubgraph": True},
+    )
+
+
+def verify_text_model(path: str, texts: Sequence[str] = WARMUP_TEXTS) -> list[str]:
+    """Translates `texts` with a text-to-text ONNX file in a fresh Python process.
+
+    The process imports onnxruntime and onnxruntime-extensions only; it fails if
+    TensorFlow gets imported. Returns the translations.
+
+    Raises:
+        ExportError: with the child's error output, if it fails.
+    """
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from keras_s2s.backends import OnnxTextBackend\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "out = OnnxTextBackend(sys.argv[1]).translate(texts)\n"
+        "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, path],
+        input=json.dumps(list(texts)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+        raise ExportError(f"{path}: the text-to-text model failed in ONNX Runtime:\n{tail}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def export(
     run_dir: str,
     out_dir: str,
     *,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    quantize: str | None = None,
 ) -> str:
     """Exports a trained run and publishes it as the next version under `out_dir`.
 
@@ -255,7 +415,9 @@ def export(
         run_dir: A training run dir (config.json, tokenizer.model, model.keras).
         out_dir: The model's directory, e.g. `saved_models/NAME`.
         formats: `savedmodel` is always written (TF Serving loads it); add `onnx` for the
-            ONNX Runtime ids graph.
+            ONNX Runtime ids graph and `onnx-text` for the strings-to-strings graph.
+        quantize: `int8` also writes `onnx/model.int8.onnx`, the ids graph with
+            dynamically quantized weights (needs the `onnx` format).
 
     Returns:
         The published version directory.
@@ -268,6 +430,10 @@ def export(
         raise ExportError(
             f"unknown export format(s): {', '.join(unknown)} (expected {', '.join(FORMATS)})"
         )
+    if quantize is not None and quantize not in QUANTIZE:
+        raise ExportError(f"unknown quantization {quantize!r} (expected {', '.join(QUANTIZE)})")
+    if quantize is not None and "onnx" not in formats:
+        raise ExportError("quantize needs the onnx format (it quantizes onnx/model.onnx)")
     import tensorflow as tf
 
     from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
@@ -296,11 +462,27 @@ def export(
             os.path.join(tmp, WARMUP_FILE), os.path.basename(os.path.normpath(out_dir)), config
         )
         files = ["saved_model.pb", "variables/", "assets/", WARMUP_FILE]
+        onnx_files = {}
         if "onnx" in formats:
+            onnx_files["ids"] = ONNX_MODEL
             onnx_dir = os.path.join(tmp, ONNX_DIR)
             os.makedirs(onnx_dir)
             convert_to_onnx(ids_function(translator), os.path.join(onnx_dir, ONNX_MODEL))
+            if quantize == "int8":
+                quantize_int8(
+                    os.path.join(onnx_dir, ONNX_MODEL), os.path.join(onnx_dir, ONNX_INT8_MODEL)
+                )
+                onnx_files["int8"] = ONNX_INT8_MODEL
+            _fault_point("after_onnx")
+        if "onnx-text" in formats:
+            onnx_dir = os.path.join(tmp, ONNX_DIR)
+            os.makedirs(onnx_dir, exist_ok=True)
+            text_path = os.path.join(onnx_dir, ONNX_TEXT_MODEL)
+            convert_to_onnx(text_function(translator), text_path, custom_ops=True)
+            onnx_files["text"] = ONNX_TEXT_MODEL
+        if onnx_files:
             tokenizer.save(os.path.join(onnx_dir, MODEL_FILENAME))
+            onnx_files["tokenizer"] = MODEL_FILENAME
             onnx_config = {
                 "opset": ONNX_OPSET,
                 "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "sos": SOS_ID, "eos": EOS_ID},
@@ -308,14 +490,19 @@ def export(
                 "max_length": config.decode.max_length,
                 "attention": config.model.attention,
                 "length_penalty": config.decode.length_penalty,
+                "beam_width": config.decode.beam_width,
                 "inputs": ["source_ids", "max_length", "beam_width", "n_best"],
                 "outputs": ["ids", "scores", "alignments"],
-                "files": {"ids": ONNX_MODEL, "tokenizer": MODEL_FILENAME},
+                "text_inputs": ["text", "max_length", "beam_width", "n_best"],
+                "text_outputs": ["translations", "scores", "ids", "alignments"],
+                "files": onnx_files,
             }
             with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
                 json.dump(onnx_config, f, indent=2)
-            files += [f"{ONNX_DIR}/{ONNX_MODEL}", f"{ONNX_DIR}/{MODEL_FILENAME}"]
-            _fault_point("after_onnx")
+            files += [f"{ONNX_DIR}/{name}" for name in onnx_files.values()]
+        if "text" in onnx_files:
+            # Only now is config.json beside it, which the backend reads.
+            verify_text_model(os.path.join(onnx_dir, ONNX_TEXT_MODEL))
         metrics_path = os.path.join(run_dir, METRICS_FILENAME)
         metrics = {}
         if os.path.isfile(metrics_path):

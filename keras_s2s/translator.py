@@ -88,18 +88,27 @@ class Translator(tf.Module):
 
     # Graph building blocks.
 
-    def tokenize(self, text: tf.Tensor) -> tf.Tensor:
+    def tokenize(self, text: tf.Tensor, *, repair_utf8: bool = True) -> tf.Tensor:
         """Strings `[batch]` -> 0-padded int32 ids `[batch, source_time]`, truncated.
 
-        Invalid UTF-8 is replaced by U+FFFD first (as Python's `errors="replace"` does),
-        so any bytes tokenize; characters the vocabulary lacks become unk.
+        Args:
+            text: `tf.string` `[batch]`.
+            repair_utf8: Replace invalid UTF-8 by U+FFFD first (as Python's
+                `errors="replace"` does), so any bytes tokenize. The portable graph
+                turns it off: tf2onnx has no converter for `UnicodeTranscode`, and ONNX
+                Runtime string tensors hold valid UTF-8 already.
+
+        Characters the vocabulary lacks become unk.
         """
-        text = tf.strings.unicode_transcode(
-            text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
-        )
+        if repair_utf8:
+            text = tf.strings.unicode_transcode(
+                text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
+            )
         ragged = self._tokenizer.tokenize(text)
-        ragged = ragged[:, : self._config.data.max_source_length]
-        return ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
+        # Pad first, then cut: the dense slice converts to ONNX, a ragged one does not
+        # need to.
+        ids = ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
+        return ids[:, : self._config.data.max_source_length]
 
     def decode(self, source_ids, max_length, beam_width, n_best) -> DecodeResult:
         """Encodes `source_ids [batch, source_time]` and runs beam search."""
@@ -134,10 +143,30 @@ class Translator(tf.Module):
         return {"ids": result.ids, "scores": result.scores, "alignments": alignments}
 
     def _translate_with_options(self, text, max_length, beam_width, n_best):
-        source_ids = self.tokenize(text)
+        return self.text_to_text(text, max_length, beam_width, n_best)
+
+    def text_to_text(self, text, max_length, beam_width, n_best, *, portable=False):
+        """The body of `translate_with_options`: strings in, n-best strings out.
+
+        Args:
+            text: `tf.string` `[batch]`.
+            max_length, beam_width, n_best: int32 scalars, as in `translate_ids`.
+            portable: Build only ops that tf2onnx converts (for the text-to-text ONNX
+                export): no UTF-8 repair, and `Tokenizer.portable_detokenize` instead of
+                SentencePiece's detokenize op. Valid UTF-8 gives the same outputs.
+
+        Returns:
+            `translations [batch, n_best]` (string), `scores [batch, n_best]`,
+            `ids [batch, n_best, time]` (int32), `alignments [batch, n_best, time,
+            source_time]`.
+        """
+        source_ids = self.tokenize(text, repair_utf8=not portable)
         out = self._translate_ids(source_ids, max_length, beam_width, n_best)
         flat = tf.reshape(out["ids"], [-1, tf.shape(out["ids"])[2]])
-        strings = self._tokenizer.detokenize(flat)
+        if portable:
+            strings = self._tokenizer.portable_detokenize(flat)
+        else:
+            strings = self._tokenizer.detokenize(flat)
         out["translations"] = tf.reshape(strings, tf.shape(out["ids"])[:2])
         return out
 

@@ -81,15 +81,19 @@ def parity_sentences(small_corpus):
 
 @pytest.fixture(scope="session")
 def exported_attention(tmp_path_factory, small_corpus, tiny_config):
-    """A tiny Luong-attention model with input feeding, trained and exported.
+    """A tiny Luong-attention model with input feeding, trained and exported in every
+    format (SavedModel, ONNX ids graph and its int8 twin, text-to-text ONNX).
 
     Returns `(run_dir, version_dir)`.
     """
-    from keras_s2s.exporting import export
+    from keras_s2s.exporting import FORMATS, export
     from keras_s2s.training import train
 
     base = tmp_path_factory.mktemp("attention")
     config = tiny_config.override(attention="luong", input_feeding=True, epochs=6)
     run_dir = str(base / "run")
     train(config, small_corpus.train, small_corpus.valid, run_dir, verbose=0)
-    return run_dir, export(run_dir, str(base / "saved_models" / "attention"))
+    version_dir = export(
+        run_dir, str(base / "saved_models" / "attention"), formats=FORMATS, quantize="int8"
+    )
+    return run_dir, version_dir

@@ -208,3 +208,23 @@ def test_n_best_must_fit_in_the_beam(exported):
         model.translate_nbest(["x"], beam=2, n_best=3)
     with pytest.raises(ValueError, match="beam must be at least 1; got 0"):
         model.translate(["x"], beam=0)
+
+
+def test_resolve_finds_the_int8_and_text_onnx_files(exported, exported_attention):
+    version_dir = exported_attention[1]
+    onnx_dir = os.path.join(version_dir, "onnx")
+    assert resolve(version_dir, "onnx-int8") == (
+        "onnx-int8",
+        os.path.join(onnx_dir, "model.int8.onnx"),
+    )
+    assert resolve(version_dir, "onnx-text") == (
+        "onnx-text",
+        os.path.join(onnx_dir, "model.text.onnx"),
+    )
+    text_file = os.path.join(onnx_dir, "model.text.onnx")
+    assert resolve(text_file) == ("onnx-text", text_file)
+    # The tiny model was exported without either.
+    with pytest.raises(ModelPathError, match="exported without onnx-text"):
+        resolve(exported[2], "onnx-text")
+    with pytest.raises(ModelPathError, match="exported without onnx-int8"):
+        resolve(exported[2], "onnx-int8")

@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 import onnx
 import pytest
 import tensorflow as tf
@@ -181,3 +182,44 @@ def test_publish_picks_the_next_number_and_stale_temporaries_are_removed(tmp_pat
     assert publish(str(tmp), str(out)) == str(out / "4")
     assert (out / "3" / "x").read_text() == "old"
     assert version_dirs(str(out)) == [3, 4]
+
+
+def test_int8_export_quantizes_the_decoder_loop_and_still_translates(exported_attention):
+    import keras_s2s
+
+    version_dir = exported_attention[1]
+    model = onnx.load(os.path.join(version_dir, "onnx", "model.int8.onnx"))
+    assert "MatMulInteger" in onnx_op_types(model)
+    # The output projection runs inside the decoding Loop's body (the one that holds
+    # beam search's TopK): it must be quantized there.
+    from keras_s2s.exporting import _nodes
+
+    bodies = [
+        {n.op_type for n in _nodes(a.g)}
+        for loop in model.graph.node
+        if loop.op_type == "Loop"
+        for a in loop.attribute
+        if a.name == "body"
+    ]
+    decoding = [ops for ops in bodies if "TopK" in ops]
+    assert len(decoding) == 1
+    assert "MatMulInteger" in decoding[0]
+    size = os.path.getsize
+    onnx_dir = os.path.join(version_dir, "onnx")
+    assert size(os.path.join(onnx_dir, "model.int8.onnx")) < size(
+        os.path.join(onnx_dir, "model.onnx")
+    )
+    sources = ["2024년 3월 5일 화요일", "Dienstag, 5. März 2024", "fünfhundertzwölf"]
+    fp32 = keras_s2s.load(version_dir, "onnx").translate_detailed(sources)
+    int8 = keras_s2s.load(version_dir, "onnx-int8").translate_detailed(sources)
+    assert all(h.ids and h.ids[-1] == 3 for h in int8)  # every row ends in eos
+    np.testing.assert_allclose([h.score for h in int8], [h.score for h in fp32], atol=0.5)
+
+
+def test_quantize_needs_onnx_and_a_known_scheme(exported, tmp_path):
+    run_dir = exported[0]
+    with pytest.raises(ExportError, match="quantize needs the onnx format"):
+        export(run_dir, str(tmp_path / "a"), formats=("savedmodel",), quantize="int8")
+    with pytest.raises(ExportError, match="unknown quantization 'int4'"):
+        export(run_dir, str(tmp_path / "b"), quantize="int4")
+    assert not os.path.exists(tmp_path / "a") and not os.path.exists(tmp_path / "b")

@@ -133,3 +133,26 @@ def test_graph_functions_trace(multilingual):
     got = fn(tf.constant(SENTENCES[:2])).numpy()
     want = tf.ragged.constant(multilingual.encode(SENTENCES[:2])).to_tensor().numpy()
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"vocab_size": 120},
+        {"vocab_size": 120, "model_type": "bpe"},
+        {"vocab_size": 120, "normalization": "identity"},
+        {"vocab_size": 60, "kind": "char"},
+    ],
+    ids=["unigram", "bpe", "identity", "char"],
+)
+def test_portable_detokenize_equals_sentencepiece(config):
+    """The ONNX-convertible detokenizer matches SentencePiece on random id rows, which
+    hit unk, control ids mid-row, eos and whitespace pieces at the start."""
+    texts = SENTENCES * 20 + ["  two  spaces ", "tab\there", "x   y"]
+    tok = Tokenizer.train(texts, TokenizerConfig(**config))
+    ids = np.random.default_rng(0).integers(0, tok.vocab_size, size=(500, 10), dtype=np.int32)
+    expected = tok.detokenize(ids).numpy().tolist()
+    assert tok.portable_detokenize(ids).numpy().tolist() == expected
+    assert tok.portable_detokenize(ids[:, :0]).numpy().tolist() == [b""] * 500
+    # Unk renders as SentencePiece's unk surface, also at the start of a text.
+    assert tok.portable_detokenize([[UNK_ID, 3]]).numpy().tolist() == [" \u2047 ".encode()]
