@@ -141,3 +141,19 @@ def test_export_command_publishes_a_version(exported, tmp_path):
     assert r.stdout.strip() == str(out / "1")
     assert (out / "1" / "saved_model.pb").is_file()
     assert not (out / "1" / "onnx").exists()
+
+
+def test_export_errors_exit_2_with_one_line(exported, tmp_path, capsys):
+    run_dir, _, _ = exported
+    out = str(tmp_path / "saved_models" / "bad")
+    args = ["export", "--run-dir", run_dir, "--out", out]
+    assert main([*args, "--format", "savedmodel", "--quantize", "int8"]) == 2
+    assert capsys.readouterr().err == (
+        "keras-s2s: error: quantize needs the onnx format (it quantizes onnx/model.onnx)\n"
+    )
+    assert main([*args, "--format", "savedmodel,tflite"]) == 2
+    assert capsys.readouterr().err == (
+        "keras-s2s: error: unknown export format(s): tflite "
+        "(expected savedmodel, onnx, onnx-text)\n"
+    )
+    assert not os.path.exists(out)
