@@ -256,7 +256,7 @@ def test_readme_onnx_snippet_runs_and_agrees_with_the_client(exported):
     _, _, version_dir = exported
     with open(os.path.join(EXPORT_DIR, "README.md"), encoding="utf-8") as f:
         readme = f.read()
-    (snippet,) = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    snippet, _ = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
     placeholder = '"saved_models/quickstart/1/onnx"'
     assert placeholder in snippet
     snippet = snippet.replace(placeholder, repr(os.path.join(version_dir, "onnx")))
@@ -275,6 +275,29 @@ def test_readme_onnx_snippet_runs_and_agrees_with_the_client(exported):
     by_client = _run_client([version_dir, *texts])
     assert by_client.returncode == 0, by_client.stderr[-2000:]
     assert by_snippet.stdout == by_client.stdout
+
+
+def test_readme_text_to_text_snippet_agrees_with_the_savedmodel(exported_attention):
+    version_dir = exported_attention[1]
+    with open(os.path.join(EXPORT_DIR, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    _, snippet = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    placeholder = '"saved_models/mine/1/onnx/model.text.onnx"'
+    assert placeholder in snippet
+    path = os.path.join(version_dir, "onnx", "model.text.onnx")
+    by_snippet = subprocess.run(
+        [sys.executable, "-c", snippet.replace(placeholder, repr(path))],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=dict(os.environ, PYTHONUTF8="1"),
+        timeout=300,
+    )
+    assert by_snippet.returncode == 0, by_snippet.stderr[-2000:]
+    texts = ["Ein Hund rennt.", "2024년 3월 5일 화요일"]
+    assert f"np.array({json.dumps(texts, ensure_ascii=False)}, dtype=object)" in snippet
+    expected = keras_s2s.load(version_dir, "savedmodel").translate(texts, beam=5)
+    assert by_snippet.stdout == "".join(t + "\n" for t in expected)
 
 
 def test_onnx_client_reads_stdin_lines(exported):
