@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import statistics
 import subprocess
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIBRARIES = (
@@ -82,4 +84,49 @@ def report_header(benchmark: str, git: dict, load_start) -> dict:
         "machine": machine_facts(),
         "git": git,
         "load_average_1_5_15": {"start": list(load_start), "end": list(os.getloadavg())},
+    }
+
+
+class CpuMeter:
+    """CPU time used by other processes while this one runs (from /proc/stat).
+
+    `share()` is the other processes' CPU seconds divided by wall seconds times cores
+    since `start()`: 0 on a quiet machine, 0.5 when others kept one of two cores busy.
+    Benchmarks on a shared machine record it so contention is visible, not guessed.
+    """
+
+    def __init__(self):
+        self.start()
+
+    @staticmethod
+    def _busy_seconds() -> float | None:
+        try:
+            with open("/proc/stat", encoding="utf-8") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self._busy = self._busy_seconds()
+        self._own = time.process_time()
+        self._wall = time.perf_counter()
+
+    def share(self) -> float | None:
+        busy = self._busy_seconds()
+        if busy is None or self._busy is None:
+            return None
+        wall = time.perf_counter() - self._wall
+        other = (busy - self._busy) - (time.process_time() - self._own)
+        return round(max(other, 0.0) / max(wall * (os.cpu_count() or 1), 1e-9), 3)
+
+
+def latency_stats(times: list[float], warmup: int) -> dict:
+    return {
+        "min_ms": round(min(times), 3),
+        "median_ms": round(statistics.median(times), 3),
+        "warmup": warmup,
+        "repeats": len(times),
+        "runs_ms": [round(t, 3) for t in times],
     }

@@ -45,7 +45,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from benchutil import git_facts, report_header  # noqa: E402
+from benchutil import CpuMeter, git_facts, latency_stats, report_header  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "decode_latency.json")
@@ -59,41 +59,6 @@ LOOP_NOT_APPLICABLE = (
 )
 QUANTIZE_OPS = {"DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"}
 CONTROL_OPS = {"Loop", "If", "Scan", "StatefulPartitionedCall", "PartitionedCall", "While"}
-
-
-class CpuMeter:
-    """CPU time used by other processes while this one runs (from /proc/stat).
-
-    `share()` is the other processes' CPU seconds divided by wall seconds times cores
-    since `start()`: 0 on a quiet machine, 0.5 when others kept one of two cores busy.
-    Benchmarks on a shared machine record it so contention is visible, not guessed.
-    """
-
-    def __init__(self):
-        self.start()
-
-    @staticmethod
-    def _busy_seconds() -> float | None:
-        try:
-            with open("/proc/stat", encoding="utf-8") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-    def start(self) -> None:
-        self._busy = self._busy_seconds()
-        self._own = time.process_time()
-        self._wall = time.perf_counter()
-
-    def share(self) -> float | None:
-        busy = self._busy_seconds()
-        if busy is None or self._busy is None:
-            return None
-        wall = time.perf_counter() - self._wall
-        other = (busy - self._busy) - (time.process_time() - self._own)
-        return round(max(other, 0.0) / max(wall * (os.cpu_count() or 1), 1e-9), 3)
 
 
 def parse_args(argv=None):
@@ -145,16 +110,6 @@ def parse_args(argv=None):
 # Timing.
 
 
-def _stats(times: list[float], warmup: int) -> dict:
-    return {
-        "min_ms": round(min(times), 3),
-        "median_ms": round(statistics.median(times), 3),
-        "warmup": warmup,
-        "repeats": len(times),
-        "runs_ms": [round(t, 3) for t in times],
-    }
-
-
 def timed_blocks(fns: dict, warmup: int, repeats: dict, passes: int = 2) -> dict:
     """Times several functions in consecutive blocks; returns ms statistics per name.
 
@@ -183,7 +138,7 @@ def timed_blocks(fns: dict, warmup: int, repeats: dict, passes: int = 2) -> dict
                 start = time.perf_counter()
                 fn(j)
                 times[name].append((time.perf_counter() - start) * 1000.0)
-    return {name: _stats(times[name], warmup) for name in fns}
+    return {name: latency_stats(times[name], warmup) for name in fns}
 
 
 # Data and ids.

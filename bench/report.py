@@ -454,7 +454,7 @@ def plot(decode: dict | None, text: dict | None, train: dict | None, path: str) 
             )
             ax.set_ylabel("median latency per call, ms (log scale)")
             ax.set_title("Decoding latency, trained Multi30k model")
-            ax.legend(fontsize=7.5, loc="upper right")
+            ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4)
             top = max(
                 (_cell(decode, k, s, n) or {}).get("median_ms", 0) for k, s in CELLS for n in names
             )

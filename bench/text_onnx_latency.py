@@ -35,54 +35,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
 import onnxruntime  # noqa: F401  (before anything else, see the docstring)
 import onnxruntime_extensions  # noqa: F401
-from benchutil import git_facts, report_header
+from benchutil import CpuMeter, git_facts, latency_stats, report_header
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "text_onnx_latency.json")
 TEST_SPLIT = "test_2016_flickr"
 SEARCHES = {"greedy": 1, "beam5": 5}
 NAMES = ("onnx-text", "onnx+sentencepiece")
-
-
-class CpuMeter:
-    """CPU time used by other processes while this one runs (from /proc/stat).
-
-    `share()` is the other processes' CPU seconds divided by wall seconds times cores
-    since `start()`: 0 on a quiet machine, 0.5 when others kept one of two cores busy.
-    Benchmarks on a shared machine record it so contention is visible, not guessed.
-    """
-
-    def __init__(self):
-        self.start()
-
-    @staticmethod
-    def _busy_seconds() -> float | None:
-        try:
-            with open("/proc/stat", encoding="utf-8") as f:
-                fields = [int(x) for x in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-    def start(self) -> None:
-        self._busy = self._busy_seconds()
-        self._own = time.process_time()
-        self._wall = time.perf_counter()
-
-    def share(self) -> float | None:
-        busy = self._busy_seconds()
-        if busy is None or self._busy is None:
-            return None
-        wall = time.perf_counter() - self._wall
-        other = (busy - self._busy) - (time.process_time() - self._own)
-        return round(max(other, 0.0) / max(wall * (os.cpu_count() or 1), 1e-9), 3)
 
 
 def parse_args(argv=None):
@@ -107,16 +71,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _stats(times: list[float], warmup: int) -> dict:
-    return {
-        "min_ms": round(min(times), 3),
-        "median_ms": round(statistics.median(times), 3),
-        "warmup": warmup,
-        "repeats": len(times),
-        "runs_ms": [round(t, 3) for t in times],
-    }
-
-
 def timed_blocks(fns: dict, warmup: int, repeats: int, passes: int = 2) -> dict:
     """`fns[name](j)` runs input j. Each runs `warmup` times, then in each of `passes`
     passes (forward, then reverse order) one untimed warm-up and `repeats / passes`
@@ -135,7 +89,7 @@ def timed_blocks(fns: dict, warmup: int, repeats: int, passes: int = 2) -> dict:
                 start = time.perf_counter()
                 fns[name](j)
                 times[name].append((time.perf_counter() - start) * 1000.0)
-    return {name: _stats(times[name], warmup) for name in fns}
+    return {name: latency_stats(times[name], warmup) for name in fns}
 
 
 def main(argv=None):
