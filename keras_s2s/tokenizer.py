@@ -174,8 +174,7 @@ class Tokenizer:
         ids = tf.convert_to_tensor(ids, tf.int32)
         # Everything from the first eos on is dropped; pad and sos are control symbols
         # that SentencePiece renders as nothing.
-        before_eos = tf.math.cumsum(tf.cast(tf.equal(ids, EOS_ID), tf.int32), axis=1) == 0
-        keep = before_eos & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, SOS_ID)
+        keep = _before_first_eos(ids) & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, SOS_ID)
         ragged = tf.ragged.boolean_mask(ids, keep)
         return self.graph_tokenizer().detokenize(ragged)
 
@@ -218,13 +217,19 @@ class Tokenizer:
         import tensorflow as tf
 
         ids = tf.convert_to_tensor(ids, tf.int32)
-        before_eos = tf.math.cumsum(tf.cast(tf.equal(ids, EOS_ID), tf.int32), axis=1) == 0
         # Pad renders as "", so masking with pad keeps the shape rectangular.
-        ids = tf.where(before_eos, ids, PAD_ID)
+        ids = tf.where(_before_first_eos(ids), ids, PAD_ID)
         pieces = tf.gather(tf.constant(self.surface_pieces()), ids)
         text = tf.strings.reduce_join(pieces, axis=1)
         text = tf.strings.regex_replace(text, "^\u2581+", "")
         return tf.strings.regex_replace(text, "\u2581", " ")
+
+
+def _before_first_eos(ids):
+    """bool `[batch, time]`: True at the positions before each row's first eos."""
+    import tensorflow as tf
+
+    return tf.math.cumsum(tf.cast(tf.equal(ids, EOS_ID), tf.int32), axis=1) == 0
 
 
 def _train_sentencepiece(sentences, writer, config, vocab_size, identity) -> None:
