@@ -130,3 +130,13 @@ def latency_stats(times: list[float], warmup: int) -> dict:
         "repeats": len(times),
         "runs_ms": [round(t, 3) for t in times],
     }
+
+
+def time_calls(fn, iters: int, warm: int = 2) -> float:
+    """Mean wall seconds of `fn()` over `iters` calls, after `warm` untimed ones."""
+    for _ in range(warm):
+        fn()
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        fn()
+    return (time.perf_counter() - t0) / iters

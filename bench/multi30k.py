@@ -48,11 +48,12 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import shlex  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+
+from benchutil import git_facts, machine_facts  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -141,61 +142,6 @@ def parse_args(argv=None):
     p.add_argument("--skip-onnx-check", action="store_true", help="do not re-score the export")
     p.add_argument("--out", default=DEFAULT_OUT, help="JSON results path")
     return p.parse_args(argv)
-
-
-def machine_facts() -> dict:
-    import importlib.metadata
-
-    cpu = None
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    versions = {}
-    for lib in (
-        "tensorflow",
-        "keras",
-        "tensorflow-text",
-        "sentencepiece",
-        "sacrebleu",
-        "tf2onnx",
-        "onnxruntime",
-    ):
-        try:
-            versions[lib] = importlib.metadata.version(lib)
-        except importlib.metadata.PackageNotFoundError:
-            versions[lib] = None
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
-def git_facts() -> dict:
-    """The commit and which package files differ from it (others edit concurrently)."""
-
-    def git(*cmd):
-        try:
-            out = subprocess.run(
-                ["git", *cmd], cwd=ROOT, capture_output=True, text=True, timeout=10
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.rstrip() if out.returncode == 0 else None
-
-    status = git("status", "--porcelain", "--", "keras_s2s")
-    return {
-        "commit": git("rev-parse", "HEAD"),
-        "keras_s2s_uncommitted": status.splitlines() if status else [],
-    }
 
 
 def read_split(data_dir: str, split: str) -> list[tuple[str, str]]:

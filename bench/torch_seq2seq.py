@@ -36,6 +36,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from benchutil import time_calls
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -203,15 +204,6 @@ def load_state(model: Seq2Seq, state: dict) -> None:
 # --------------------------------------------------------------------------- timing
 
 
-def _time_calls(fn, iters: int, warm: int = 2) -> float:
-    for _ in range(warm):
-        fn()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    return (time.perf_counter() - t0) / iters
-
-
 class Trainer:
     """A model, its optimizer and the timings `bench/train_throughput.py` asks for.
 
@@ -278,9 +270,9 @@ class Trainer:
             forward().backward()
 
         return {
-            "forward": _time_calls(forward, iters),
-            "forward_backward": _time_calls(forward_backward, iters),
-            "step": _time_calls(lambda: self.step(tb), iters),
+            "forward": time_calls(forward, iters),
+            "forward_backward": time_calls(forward_backward, iters),
+            "step": time_calls(lambda: self.step(tb), iters),
         }
 
     def rnn_times(self, batch, iters: int) -> dict:
@@ -315,12 +307,12 @@ class Trainer:
 
         return {
             "encoder_rnn": {
-                "forward": _time_calls(t_enc, iters),
-                "forward_backward": _time_calls(backward(t_enc), iters),
+                "forward": time_calls(t_enc, iters),
+                "forward_backward": time_calls(backward(t_enc), iters),
             },
             "decoder_rnn": {
-                "forward": _time_calls(t_dec, iters),
-                "forward_backward": _time_calls(backward(t_dec), iters),
+                "forward": time_calls(t_dec, iters),
+                "forward_backward": time_calls(backward(t_dec), iters),
             },
         }
 
@@ -361,7 +353,7 @@ def gemm_seconds(shapes: dict, iters: int) -> dict:
     out = {}
     for name, (m, k, n) in shapes.items():
         a, b = torch.randn(m, k, generator=gen), torch.randn(k, n, generator=gen)
-        out[name] = _time_calls(lambda a=a, b=b: torch.mm(a, b), iters, warm=3)
+        out[name] = time_calls(lambda a=a, b=b: torch.mm(a, b), iters, warm=3)
     return out
 
 

@@ -65,7 +65,7 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from benchutil import git_facts, report_header  # noqa: E402
+from benchutil import git_facts, report_header, time_calls  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "train_throughput.json")
@@ -514,15 +514,6 @@ def parameter_counts(keras_runner, torch_runner, config) -> dict:
 
 
 # --------------------------------------------------------------------------- profile
-
-
-def time_calls(fn, iters: int, warm: int = 2) -> float:
-    for _ in range(warm):
-        fn()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
-    return (time.perf_counter() - t0) / iters
 
 
 def phase_times(keras_runner, torch_runner, batch, iters: int) -> dict:
