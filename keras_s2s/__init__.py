@@ -13,10 +13,11 @@ def load(path, backend=None):
 
     Args:
         path: The model path; the backend is chosen from it unless `backend` is given.
-        backend: `keras`, `savedmodel` or `onnx`.
+        backend: `keras`, `savedmodel`, `onnx`, `onnx-int8` or `onnx-text`.
 
     Returns:
-        A backend object with `translate(texts) -> list[str]`.
+        A `keras_s2s.backends.Backend`: `translate(texts, beam=1, n_best=1,
+        max_length=None)` returns a `str` for a `str` and a list for a list.
     """
     from keras_s2s.backends import load as _load
 

@@ -1,9 +1,9 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
-"""Translate with a trained or exported model through one of three backends.
+"""Translate with a trained or exported model through one of five backends.
 
 | backend | loads | tokenizes with |
 |---|---|---|
-| `keras` | the run dir's `model.keras`, decoding with `decoding.py` in-process | `sentencepiece` |
+| `keras` | the run dir's `model.keras`, decoded by the same `Translator` graph the exports are traced from | tensorflow-text, in the graph |
 | `savedmodel` | the exported SavedModel (`translate_with_options`) | tensorflow-text, in the graph |
 | `onnx` | `onnx/model.onnx` in ONNX Runtime | `sentencepiece` |
 | `onnx-int8` | `onnx/model.int8.onnx` (int8 weights) in ONNX Runtime | `sentencepiece` |
@@ -11,31 +11,60 @@
 
 The ONNX backends never import TensorFlow.
 
+One set of rules holds in every backend (`prepare_texts`, `check_options`):
+
+- A `str` is one sentence and gets one answer; a sequence gets a list. `bytes` are
+  decoded as UTF-8 with U+FFFD for invalid bytes, lone surrogates become U+FFFD, and
+  NUL characters are removed (ONNX Runtime's string ops end a string at NUL). Anything
+  else (`None`, numbers) is a `TypeError`. Whitespace, tabs and newlines are kept.
+- `beam` is in [1, 64], `n_best` in [1, beam], `max_length` in [1, the model's
+  `decode.max_length`] (None: the model's). Anything else is a `ValueError`, never a
+  silent clip.
+- Every file a backend reads is checked against the SHA-256 recorded at export or
+  training time (`keras_s2s.integrity`); a damaged file is a `ModelPathError` naming it.
+
 Example:
     >>> model = keras_s2s.load("saved_models/quickstart/1")   # backend from the path
     >>> model.translate(["2024년 3월 5일 화요일"])
     ['2024-03-05']
+    >>> model.translate("2024년 3월 5일 화요일")
+    '2024-03-05'
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import glob
+import importlib.machinery
+import importlib.util
+import operator
 import os
+import re
+import sys
 from collections.abc import Sequence
 
 import numpy as np
 
-from keras_s2s.config import PAD_ID
+from keras_s2s.config import MAX_BEAM_WIDTH, PAD_ID
+from keras_s2s.integrity import (
+    ModelPathError,
+    inside,
+    is_version_name,
+    read_json,
+    recorded,
+    verify,
+    verify_run_dir,
+)
+
+__all__ = ["BACKENDS", "Backend", "Hypothesis", "ModelPathError", "load", "resolve"]
 
 BACKENDS = ("keras", "savedmodel", "onnx", "onnx-int8", "onnx-text")
 # Which file of a version dir's onnx/ folder each ONNX backend loads.
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx", "onnx-text": "model.text.onnx"}
 DEFAULT_BATCH_SIZE = 64
+METADATA_FILE = "metadata.json"
 
-
-class ModelPathError(ValueError):
-    """The path is not a model this package can load."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,13 +100,77 @@ def _pad(rows: Sequence[Sequence[int]]) -> np.ndarray:
     return out
 
 
-def length_penalty(lengths: np.ndarray, alpha: float) -> np.ndarray:
-    """GNMT length penalty, the NumPy twin of `decoding.length_penalty`."""
-    return ((5.0 + np.asarray(lengths, np.float32)) / 6.0) ** np.float32(alpha)
+def prepare_texts(texts) -> tuple[list[str], bool]:
+    """Applies the input rule shared by every backend.
+
+    Args:
+        texts: One sentence (`str` or `bytes`) or a sequence of them.
+
+    Returns:
+        `(sentences, single)`: the cleaned sentences, and whether one was given alone.
+
+    Raises:
+        TypeError: for anything that is not text, naming its position and type.
+    """
+    single = isinstance(texts, (str, bytes, bytearray))
+    items = [texts] if single else texts
+    if not isinstance(items, (Sequence, np.ndarray)) and not hasattr(items, "__iter__"):
+        raise TypeError(f"texts must be a string or a sequence of strings; got {type(texts)}")
+    out = []
+    for i, text in enumerate(items):
+        if isinstance(text, (bytes, bytearray)):
+            text = bytes(text).decode("utf-8", errors="replace")
+        elif not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}; expected str or bytes")
+        out.append(_SURROGATE.sub("\ufffd", str(text)).replace("\x00", ""))
+    return out, single
+
+
+def _as_int(name: str, value) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer; got {value!r}") from None
+
+
+def check_options(beam, n_best, max_length, model_max_length: int) -> tuple[int, int, int]:
+    """Validates decoding options; the same rule in every backend.
+
+    Args:
+        beam: Beam width, in [1, `MAX_BEAM_WIDTH`].
+        n_best: Hypotheses per sentence, in [1, beam].
+        max_length: Most tokens per translation, in [1, `model_max_length`], or None
+            for the model's own limit.
+        model_max_length: The model's `decode.max_length`.
+
+    Returns:
+        `(beam, n_best, max_length)` as ints.
+
+    Raises:
+        ValueError: naming the option and its allowed range.
+    """
+    beam = _as_int("beam", beam)
+    if not 1 <= beam <= MAX_BEAM_WIDTH:
+        raise ValueError(f"beam must be between 1 and {MAX_BEAM_WIDTH}; got {beam}")
+    n_best = _as_int("n_best", n_best)
+    if not 1 <= n_best <= beam:
+        raise ValueError(f"n_best must be between 1 and beam ({beam}); got {n_best}")
+    if max_length is None:
+        return beam, n_best, model_max_length
+    max_length = _as_int("max_length", max_length)
+    if not 1 <= max_length <= model_max_length:
+        raise ValueError(
+            f"max_length must be between 1 and this model's limit ({model_max_length}); "
+            f"got {max_length}"
+        )
+    return beam, n_best, max_length
 
 
 class Backend:
-    """Common front of all backends: batching and the `translate` API."""
+    """Common front of all backends: the input rule, option checks, batching and the
+    `translate` API."""
 
     name = ""
 
@@ -93,34 +186,39 @@ class Backend:
 
     def translate_nbest(
         self,
-        texts: Sequence[str],
+        texts,
         *,
         beam: int = 1,
         n_best: int = 1,
         max_length: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-    ) -> list[list[Hypothesis]]:
-        """Translates strings; returns the `n_best` best hypotheses of each, best first.
+    ):
+        """Translates text; returns the `n_best` best hypotheses of each, best first.
 
         Args:
-            texts: Source sentences.
-            beam: Beam width (1 is greedy search).
-            n_best: Hypotheses per sentence, at most `beam`.
-            max_length: Most tokens per translation (capped by the model's limit).
+            texts: A sentence (`str` or `bytes`) or a sequence of them (see the input
+                rule in the module docstring).
+            beam: Beam width, 1 to 64 (1 is greedy search).
+            n_best: Hypotheses per sentence, 1 to `beam`.
+            max_length: Most tokens per translation, 1 to the model's limit (default:
+                the model's limit).
             batch_size: Sentences per call to the model.
 
+        Returns:
+            `list[Hypothesis]` for one sentence, else one such list per sentence.
+
         Raises:
-            ValueError: on `beam < 1` or `n_best` outside [1, beam].
+            ValueError: on an option out of range.
+            TypeError: on input that is not text.
         """
-        if beam < 1:
-            raise ValueError(f"beam must be at least 1; got {beam}")
-        if not 1 <= n_best <= beam:
-            raise ValueError(f"n_best must be between 1 and beam ({beam}); got {n_best}")
-        limit = min(max_length or self.max_length, self.max_length)
-        texts = list(texts)
+        beam, n_best, limit = check_options(beam, n_best, max_length, self.max_length)
+        batch_size = _as_int("batch_size", batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+        sentences, single = prepare_texts(texts)
         out: list[list[Hypothesis]] = []
-        for start in range(0, len(texts), batch_size):
-            chunk = texts[start : start + batch_size]
+        for start in range(0, len(sentences), batch_size):
+            chunk = sentences[start : start + batch_size]
             strings, ids, scores, alignments = self._run(chunk, limit, beam, n_best)
             for i in range(len(chunk)):
                 row = []
@@ -131,15 +229,17 @@ class Backend:
                         alignment = alignments[i, j, : len(trimmed)].tolist()
                     row.append(Hypothesis(strings[i][j], trimmed, float(scores[i, j]), alignment))
                 out.append(row)
-        return out
+        return out[0] if single else out
 
-    def translate_detailed(self, texts: Sequence[str], **kwargs) -> list[Hypothesis]:
-        """Translates strings; returns the best `Hypothesis` of each, in input order."""
-        return [h[0] for h in self.translate_nbest(texts, **kwargs)]
+    def translate_detailed(self, texts, **kwargs):
+        """Translates text; returns the best `Hypothesis` (one, or a list in input order)."""
+        out = self.translate_nbest(texts, **kwargs)
+        return out[0] if isinstance(texts, (str, bytes, bytearray)) else [h[0] for h in out]
 
-    def translate(self, texts: Sequence[str], **kwargs) -> list[str]:
-        """Translates strings; returns the best translation of each."""
-        return [h.text for h in self.translate_detailed(texts, **kwargs)]
+    def translate(self, texts, **kwargs):
+        """Translates text; returns the best translation (a `str` for a `str`, else a list)."""
+        out = self.translate_detailed(texts, **kwargs)
+        return out.text if isinstance(out, Hypothesis) else [h.text for h in out]
 
 
 class _IdsBackend(Backend):
@@ -162,80 +262,98 @@ class _IdsBackend(Backend):
         return strings, ids, scores, alignments
 
 
-class KerasBackend(_IdsBackend):
-    """The run dir's `.keras` model, decoded in-process by `keras_s2s.decoding`.
+class _GraphBackend(Backend):
+    """A backend that calls a `translate_with_options` TensorFlow function."""
 
-    Beam 1 runs `greedy_search`, wider beams `beam_search`.
-    """
-
-    name = "keras"
-
-    def __init__(self, run_dir: str):
+    def __init__(self, path, tokenizer, config, function):
         import tensorflow as tf
 
-        from keras_s2s.config import RunConfig
-        from keras_s2s.decoding import beam_search, greedy_search
-        from keras_s2s.models import Seq2Seq
-        from keras_s2s.tokenizer import Tokenizer
-        from keras_s2s.training import CONFIG_FILENAME, load_model
-
-        config = RunConfig.load(os.path.join(run_dir, CONFIG_FILENAME))
         super().__init__(
-            run_dir,
-            Tokenizer.load(run_dir),
+            path,
             config.data.max_source_length,
             config.decode.max_length,
             config.model.attention != "none",
         )
+        self._tf = tf
+        self.tokenizer = tokenizer
         self.config = config
-        self.model = load_model(run_dir)
-        s2s = Seq2Seq.from_model(self.model)
-        alpha = config.decode.length_penalty
-        ids_spec = tf.TensorSpec([None, None], tf.int32)
-        scalar = tf.TensorSpec([], tf.int32)
+        self._fn = function
 
-        def outputs(result):
-            alignments = result.alignments
-            if alignments is None:
-                alignments = tf.zeros([0])
-            return result.ids, result.lengths, result.scores, alignments
+    def _run(self, texts, max_length, beam, n_best):
+        tf = self._tf
+        out = self._fn(
+            text=tf.constant(texts, tf.string, shape=[len(texts)]),
+            max_length=tf.constant(max_length, tf.int32),
+            beam_width=tf.constant(beam, tf.int32),
+            n_best=tf.constant(n_best, tf.int32),
+        )
+        strings = [[s.decode("utf-8") for s in row] for row in out["translations"].numpy()]
+        alignments = out["alignments"].numpy() if self.attention else None
+        return strings, out["ids"].numpy(), out["scores"].numpy(), alignments
 
-        @tf.function(input_signature=[ids_spec, scalar])
-        def greedy(source_ids, max_length):
-            batch = tf.shape(source_ids)[0]
-            return outputs(greedy_search(s2s.step, s2s.encode(source_ids), batch, max_length))
 
-        @tf.function(input_signature=[ids_spec, scalar, scalar, scalar])
-        def beam(source_ids, max_length, beam_width, n_best):
-            batch = tf.shape(source_ids)[0]
-            result = beam_search(
-                s2s.step,
-                s2s.encode(source_ids),
-                batch,
-                max_length,
-                beam_width,
-                alpha=alpha,
-                n_best=n_best,
+class KerasBackend(_GraphBackend):
+    """The run dir's `.keras` model, decoded in-process by the `Translator` graph that
+    the SavedModel and ONNX exports are traced from (one inference path)."""
+
+    name = "keras"
+
+    def __init__(self, run_dir: str):
+        from keras_s2s.tokenizer import MODEL_FILENAME
+        from keras_s2s.training import CONFIG_FILENAME, KERAS_FILENAME, load_model
+
+        verify_run_dir(run_dir, [CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME])
+        import tensorflow as tf
+
+        from keras_s2s.config import RunConfig
+        from keras_s2s.tokenizer import Tokenizer
+        from keras_s2s.translator import Translator
+
+        config = RunConfig.load(os.path.join(run_dir, CONFIG_FILENAME))
+        tokenizer = Tokenizer.load(run_dir)
+        with tf.device("/CPU:0"):
+            self.model = load_model(run_dir)
+            self.translator = Translator(self.model, tokenizer, config)
+        super().__init__(run_dir, tokenizer, config, self.translator.translate_with_options)
+
+
+class SavedModelBackend(_GraphBackend):
+    """The exported SavedModel; tokenization runs inside its graph."""
+
+    name = "savedmodel"
+
+    def __init__(self, version_dir: str):
+        from keras_s2s.config import ConfigError, RunConfig
+        from keras_s2s.tokenizer import Tokenizer
+
+        metadata_path = os.path.join(version_dir, METADATA_FILE)
+        metadata = read_json(metadata_path)
+        table = recorded(metadata, metadata_path)
+        if table is not None:
+            parts = ("saved_model.pb", "variables/", "assets/")
+            verify(
+                version_dir,
+                table,
+                [rel for rel in table if rel.startswith(parts)],
+                record=metadata_path,
             )
-            return outputs(result)
+        try:
+            config = RunConfig.from_dict(metadata["config"])
+        except (KeyError, TypeError, ConfigError) as e:
+            raise ModelPathError(f"{metadata_path}: damaged (no valid 'config': {e})") from None
+        tokenizer = Tokenizer.load(os.path.join(version_dir, "assets", "tokenizer.model"))
+        import tensorflow as tf
+        import tensorflow_text  # noqa: F401  (registers the SentencePiece ops)
 
-        self._greedy, self._beam = greedy, beam
-
-    def _decode_ids(self, source_ids, max_length, beam, n_best):
-        ids32 = source_ids.astype(np.int32)
-        if beam == 1:
-            ids, lengths, raw, alignments = self._greedy(ids32, np.int32(max_length))
-            # Greedy reports the raw sum; rank-scores are length-normalised as in beams.
-            scores = raw.numpy() / length_penalty(
-                lengths.numpy(), self.config.decode.length_penalty
-            )
-        else:
-            ids, _, scores, alignments = self._beam(
-                ids32, np.int32(max_length), np.int32(beam), np.int32(n_best)
-            )
-            scores = scores.numpy()
-        alignments = alignments.numpy() if self.attention else None
-        return ids.numpy(), scores, alignments
+        try:
+            self.module = tf.saved_model.load(version_dir)
+            function = self.module.signatures["translate_with_options"]
+        except Exception as e:  # TF reports damage as many error types
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise ModelPathError(
+                f"{version_dir}: the SavedModel cannot be loaded ({type(e).__name__}: {first})"
+            ) from None
+        super().__init__(version_dir, tokenizer, config, function)
 
 
 def check_external_data(onnx_path: str) -> None:
@@ -269,27 +387,105 @@ def check_external_data(onnx_path: str) -> None:
 
 
 def _onnx_config(onnx_path: str) -> dict:
-    check_external_data(onnx_path)
-    config_path = os.path.join(os.path.dirname(os.path.abspath(onnx_path)), "config.json")
+    """Reads `config.json` beside an ONNX file and verifies what the backend will read.
+
+    The ONNX file and the tokenizer are checked against the config's `sha256` table;
+    inside a version dir, the config itself is checked against `metadata.json`.
+    Every file path in the config must stay in the ONNX folder.
+    """
+    folder = os.path.dirname(os.path.abspath(onnx_path))
+    config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
         raise ModelPathError(f"{onnx_path}: no config.json beside it (export it with keras-s2s)")
-    with open(config_path, encoding="utf-8") as f:
-        return json.load(f)
+    version_dir = os.path.dirname(folder)
+    metadata_path = os.path.join(version_dir, METADATA_FILE)
+    if os.path.isfile(metadata_path):
+        table = recorded(read_json(metadata_path), metadata_path)
+        rel = f"{os.path.basename(folder)}/config.json"
+        if table is not None and rel in table:
+            verify(version_dir, table, [rel], record=metadata_path)
+    config = read_json(config_path)
+    try:
+        files = dict(config["files"])
+        tokenizer = files["tokenizer"]
+        for key in ("max_source_length", "max_length"):
+            if _as_int(key, config[key]) < 1:
+                raise ValueError(f"{key} must be positive")
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelPathError(f"{config_path}: damaged (missing or bad field: {e})") from None
+    for rel in files.values():
+        inside(folder, rel, record=config_path)
+    verify(
+        folder,
+        recorded(config, config_path),
+        [os.path.basename(onnx_path), tokenizer],
+        record=config_path,
+    )
+    check_external_data(onnx_path)
+    config["tokenizer_path"] = inside(folder, tokenizer, record=config_path)
+    return config
+
+
+# Set once this module has loaded the onnxruntime-extensions library itself.
+_EXTENSIONS_DEEPBOUND = False
+
+
+class BackendConflictError(RuntimeError):
+    """Two native libraries in this process cannot be used together."""
+
+
+def extensions_library() -> str:
+    """Loads the onnxruntime-extensions op library safely; returns its path.
+
+    TensorFlow loads its libraries with global symbol binding. The extensions library
+    loaded after it would bind its protobuf calls to TensorFlow's copy and crash
+    (exit 139) as soon as a SentencePiece op is created. Loaded first with
+    `RTLD_DEEPBIND`, it binds to its own symbols, whatever the process imported
+    before, so the backends can be loaded in any order.
+
+    Raises:
+        BackendConflictError: if the library was already imported, without that
+            protection, after TensorFlow (the crash can then not be avoided here).
+    """
+    global _EXTENSIONS_DEEPBOUND
+    name = "onnxruntime_extensions"
+    if name not in sys.modules and hasattr(os, "RTLD_DEEPBIND"):
+        import ctypes
+
+        spec = importlib.util.find_spec(name)
+        folder = spec.submodule_search_locations[0] if spec else ""
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            for path in glob.glob(os.path.join(folder, f"_extensions_pydll*{suffix}")):
+                ctypes.CDLL(path, mode=os.RTLD_NOW | os.RTLD_LOCAL | os.RTLD_DEEPBIND)
+                _EXTENSIONS_DEEPBOUND = True
+    elif "tensorflow" in sys.modules and not _EXTENSIONS_DEEPBOUND:
+        order = list(sys.modules)
+        if name in order and order.index("tensorflow") < order.index(name):
+            raise BackendConflictError(
+                "onnx-text cannot run in this process: onnxruntime_extensions was imported "
+                "after tensorflow, and its SentencePiece op would crash; load the onnx-text "
+                "backend before importing onnxruntime_extensions yourself, or use another "
+                "process"
+            )
+    import onnxruntime_extensions
+
+    return onnxruntime_extensions.get_library_path()
 
 
 def _onnx_session(onnx_path: str, threads: int | None, custom_ops: bool = False):
-    # onnxruntime first: a process that loaded TensorFlow before creating a session
-    # with custom ops crashed here (../shared/NOTES.md).
+    library = extensions_library() if custom_ops else None
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    if custom_ops:
-        import onnxruntime_extensions
-
-        options.register_custom_ops_library(onnxruntime_extensions.get_library_path())
-    return ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+    if library:
+        options.register_custom_ops_library(library)
+    try:
+        return ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # ONNX Runtime reports damage as several exception types
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ModelPathError(f"{onnx_path}: not a loadable ONNX model ({first})") from None
 
 
 def _scalars(max_length: int, beam: int, n_best: int) -> dict:
@@ -310,10 +506,9 @@ class OnnxBackend(_IdsBackend):
         from keras_s2s.tokenizer import Tokenizer
 
         config = _onnx_config(onnx_path)
-        folder = os.path.dirname(os.path.abspath(onnx_path))
         super().__init__(
             onnx_path,
-            Tokenizer.load(os.path.join(folder, config["files"]["tokenizer"])),
+            Tokenizer.load(config["tokenizer_path"]),
             config["max_source_length"],
             config["max_length"],
             config.get("attention", "none") != "none",
@@ -346,9 +541,7 @@ class OnnxTextBackend(Backend):
             config.get("attention", "none") != "none",
         )
         self.session = _onnx_session(onnx_path, threads, custom_ops=True)
-        self._tokenizer_path = os.path.join(
-            os.path.dirname(os.path.abspath(onnx_path)), config["files"]["tokenizer"]
-        )
+        self._tokenizer_path = config["tokenizer_path"]
         self._tokenizer = None
 
     @property
@@ -369,45 +562,8 @@ class OnnxTextBackend(Backend):
         return strings.tolist(), ids, scores, (alignments if self.attention else None)
 
 
-class SavedModelBackend(Backend):
-    """The exported SavedModel; tokenization runs inside its graph."""
-
-    name = "savedmodel"
-
-    def __init__(self, version_dir: str):
-        import tensorflow as tf
-        import tensorflow_text  # noqa: F401  (registers the SentencePiece ops)
-
-        self._tf = tf
-        with open(os.path.join(version_dir, "metadata.json"), encoding="utf-8") as f:
-            config = json.load(f)["config"]
-        super().__init__(
-            version_dir,
-            config["data"]["max_source_length"],
-            config["decode"]["max_length"],
-            config["model"]["attention"] != "none",
-        )
-        from keras_s2s.tokenizer import Tokenizer
-
-        self.tokenizer = Tokenizer.load(os.path.join(version_dir, "assets", "tokenizer.model"))
-        self.module = tf.saved_model.load(version_dir)
-        self._fn = self.module.signatures["translate_with_options"]
-
-    def _run(self, texts, max_length, beam, n_best):
-        tf = self._tf
-        out = self._fn(
-            text=tf.constant(texts, tf.string),
-            max_length=tf.constant(max_length, tf.int32),
-            beam_width=tf.constant(beam, tf.int32),
-            n_best=tf.constant(n_best, tf.int32),
-        )
-        strings = [[s.decode("utf-8") for s in row] for row in out["translations"].numpy()]
-        alignments = out["alignments"].numpy() if self.attention else None
-        return strings, out["ids"].numpy(), out["scores"].numpy(), alignments
-
-
 def _latest_version(path: str) -> str | None:
-    versions = sorted(int(n) for n in os.listdir(path) if n.isdigit())
+    versions = sorted(int(n) for n in os.listdir(path) if is_version_name(n))
     return os.path.join(path, str(versions[-1])) if versions else None
 
 
@@ -453,6 +609,11 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
             raise ModelPathError(
                 f"{path}: exported without {backend} (no onnx/{ONNX_FILES[backend]})"
             )
+        if backend == "keras":
+            raise ModelPathError(
+                f"{path}: an exported version; the keras backend loads a training run dir "
+                "(the one with model.keras)"
+            )
     wanted = f" for backend {backend!r}" if backend else ""
     raise ModelPathError(
         f"{path}: not a model{wanted} (expected a run dir, version dir or .onnx file)"
@@ -460,7 +621,22 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
 
 
 def load(path: str, backend: str | None = None) -> Backend:
-    """Loads a model for translation; see `resolve` for the paths it accepts."""
+    """Loads a model for translation.
+
+    Args:
+        path: A run dir, a published version dir, a model dir of versions (the latest
+            is taken) or an `.onnx` file (see `resolve`).
+        backend: `keras` (run dir), `savedmodel`, `onnx`, `onnx-int8` or `onnx-text`
+            (version dir or `.onnx` file); by default the path decides: `keras` for a
+            run dir, `savedmodel` for a version dir, `onnx`/`onnx-text` for a file.
+
+    Returns:
+        A `Backend`; its `translate(texts, beam=, n_best=, max_length=)` follows the
+        same input and option rules whichever backend it is.
+
+    Raises:
+        ModelPathError: if the path holds no such model, or a file it reads is damaged.
+    """
     kind, target = resolve(str(path), backend)
     if kind == "onnx-text":
         return OnnxTextBackend(target)

@@ -16,8 +16,13 @@ end, everything the rest of the run depends on:
 
 Variables go into a `tf.train.Checkpoint` managed by a `tf.train.CheckpointManager`
 (the newest two are kept); the bookkeeping goes into a JSON file beside each checkpoint.
-A checkpoint that cannot be read (for example truncated by a crash mid-write) is skipped
-with a warning in favour of the one before it. A batch whose loss is NaN is never saved.
+Each variable is keyed by its path within the model (`variable_keys`), so a Keras
+version that lists variables in another order still restores; checkpoints written
+with the earlier positional keys (`model_0000`, ...) are still read. A checkpoint that
+cannot be read (for example truncated by a crash mid-write) is skipped with a warning
+in favour of the one before it; when checkpoints exist but none can be restored,
+`restore` raises rather than letting the run silently start over. A batch whose loss is
+NaN is never saved.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import json
 import logging
 import math
 import os
+import re
 import signal
 
 import keras
@@ -37,10 +43,51 @@ logger = logging.getLogger(__name__)
 STATE_SUFFIX = ".state.json"
 
 
-def _variables(model: keras.Model) -> dict[str, tf.Variable]:
-    # Keras 3 variables wrap a tf.Variable; the checkpoint tracks those. Keys are
-    # positions, not names: Keras uniquifies names within a process ("adam_1",
-    # "seed_generator_5"), while the order of a given architecture's variables is fixed.
+class CheckpointError(RuntimeError):
+    """Resume checkpoints exist, but none of them can be restored."""
+
+
+_UNIQUIFIED = re.compile(r"^(?P<base>.+?)(?:_(?P<n>\d+))?$")
+
+
+def variable_keys(model: keras.Model) -> dict[str, tf.Variable]:
+    """Every model and optimizer variable, keyed by its path within the model.
+
+    Keras names most variables by their layer path (`decoder/gru_0/gru_cell/kernel`),
+    which this package fixes. Two kinds of name are unique per *process* instead:
+    the optimizer's (`adam_1/...` when another Adam was made first) and the
+    top-level `seed_generator_<n>` of dropout and RNN cells. The optimizer prefix is
+    dropped, and seed generators are numbered by their creation order within this
+    model, so the same architecture gets the same keys in every process.
+
+    Raises:
+        ValueError: if two variables would share a key.
+    """
+    found: dict[str, tf.Variable] = {}
+
+    def add(key, variable):
+        if key in found:
+            raise ValueError(f"two variables map to the checkpoint key {key!r}")
+        found[key] = variable.value
+
+    generators = {}
+    for v in model.variables:
+        head, _, rest = v.path.partition("/")
+        match = _UNIQUIFIED.match(head)
+        if rest == "seed_generator_state" and match.group("base") == "seed_generator":
+            generators[int(match.group("n") or 0)] = v
+        else:
+            add(f"model/{v.path}", v)
+    for rank, number in enumerate(sorted(generators)):
+        add(f"model/seed_generator#{rank}", generators[number])
+    for v in model.optimizer.variables:
+        add(f"optimizer/{v.path.partition('/')[2] or v.path}", v)
+    # tf.train.Checkpoint takes attribute-like names; '/' would read as nesting.
+    return {key.replace("/", "|"): value for key, value in found.items()}
+
+
+def positional_keys(model: keras.Model) -> dict[str, tf.Variable]:
+    """The keys of checkpoints written before `variable_keys` (by position)."""
     found = {}
     for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
         for i, v in enumerate(variables):
@@ -94,7 +141,8 @@ class CheckpointStore:
     def __init__(self, directory: str, model: keras.Model, max_to_keep: int = 2):
         self.directory = directory
         os.makedirs(directory, exist_ok=True)
-        self.checkpoint = tf.train.Checkpoint(**_variables(model))
+        self.checkpoint = tf.train.Checkpoint(**variable_keys(model))
+        self._legacy = tf.train.Checkpoint(**positional_keys(model))
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, directory, max_to_keep=max(max_to_keep, 2)
         )
@@ -112,21 +160,37 @@ class CheckpointStore:
         """Restores the newest readable checkpoint; None when there is none.
 
         A checkpoint whose files or state cannot be read is skipped with a warning.
+
+        Raises:
+            CheckpointError: if checkpoints exist but none of them can be restored.
         """
+        failures = []
         for prefix in reversed(self.manager.checkpoints):
             try:
                 with open(prefix + STATE_SUFFIX, encoding="utf-8") as f:
                     state = TrainingState.from_dict(json.load(f))
-                self.checkpoint.restore(prefix).assert_existing_objects_matched()
+                self._checkpoint_for(prefix).restore(prefix).assert_existing_objects_matched()
             except Exception as e:  # a damaged file fails in many ways (IndexError, ...)
                 logger.warning(
                     "checkpoint %s is unreadable (%s); trying the previous one",
                     prefix,
                     type(e).__name__,
                 )
+                failures.append(f"{os.path.basename(prefix)}: {type(e).__name__}")
                 continue
             return state
+        if failures:
+            raise CheckpointError(
+                f"{self.directory}: none of the {len(failures)} resume checkpoints can be "
+                f"restored ({'; '.join(failures)})"
+            )
         return None
+
+    def _checkpoint_for(self, prefix: str) -> tf.train.Checkpoint:
+        names = {name for name, _ in tf.train.list_variables(prefix)}
+        if any(name.startswith("model_0000/") for name in names):
+            return self._legacy
+        return self.checkpoint
 
 
 def scalar(value) -> float:

@@ -32,6 +32,10 @@ UNK_ID = 1
 SOS_ID = 2
 EOS_ID = 3
 
+# The widest beam any backend decodes: a bound on memory (the decoder state is
+# [batch * beam, units]) that every backend enforces the same way.
+MAX_BEAM_WIDTH = 64
+
 
 class ConfigError(ValueError):
     """A configuration value is out of range or unknown."""
@@ -238,6 +242,8 @@ class DecodeConfig:
     def __post_init__(self):
         _check_positive("max_length", self.max_length)
         _check_positive("beam_width", self.beam_width)
+        if self.beam_width > MAX_BEAM_WIDTH:
+            raise ConfigError(f"beam_width must be at most {MAX_BEAM_WIDTH}; got {self.beam_width}")
         _check_positive("n_best", self.n_best)
         if self.n_best > self.beam_width:
             raise ConfigError(
@@ -317,6 +323,10 @@ class RunConfig:
                 return cls.from_json(f.read())
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such config file") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: damaged (not UTF-8 text)") from None
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
         except ConfigError as e:
             raise ConfigError(f"{path}: {e}") from None
 

@@ -39,6 +39,14 @@ import subprocess
 from collections.abc import Sequence
 
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, RunConfig
+from keras_s2s.integrity import (
+    SHA256_KEY,
+    checksums,
+    is_version_name,
+    list_files,
+    read_json,
+    verify_run_dir,
+)
 
 ONNX_OPSET = 17
 FORMATS = ("savedmodel", "onnx", "onnx-text")
@@ -54,6 +62,8 @@ CONTRIB_DOMAIN = "ai.onnx.contrib"
 ONNX_CONFIG = "config.json"
 METADATA_FILE = "metadata.json"
 WARMUP_TEXTS = ("Hello.", "")
+# The text-to-text self-check includes inputs with no tokens at all.
+VERIFY_TEXTS = ("Hello.", "", "   ", "\x01\x02")
 
 _LIBRARIES = (
     "tensorflow",
@@ -74,7 +84,7 @@ def version_dirs(out_dir: str) -> list[int]:
     """The published integer versions under `out_dir`, ascending."""
     if not os.path.isdir(out_dir):
         return []
-    return sorted(int(n) for n in os.listdir(out_dir) if n.isdigit())
+    return sorted(int(n) for n in os.listdir(out_dir) if is_version_name(n))
 
 
 def _pid_alive(pid: int) -> bool:
@@ -124,6 +134,28 @@ def _fault_point(name: str) -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _save_savedmodel(translator, path: str) -> None:
+    """`tf.saved_model.save`, with its failures turned into one-line `ExportError`s.
+
+    `KERAS_S2S_FAULT=disk_full` makes the save fail as TensorFlow does on a full disk
+    (a real full disk needs root to arrange).
+    """
+    import tensorflow as tf
+
+    try:
+        if os.environ.get("KERAS_S2S_FAULT") == "disk_full":
+            raise tf.errors.ResourceExhaustedError(
+                None,
+                None,
+                f"{path}/variables/variables.data-00000-of-00001.tempstate; "
+                "No space left on device",
+            )
+        tf.saved_model.save(translator, path, signatures=translator.signatures())
+    except (tf.errors.ResourceExhaustedError, OSError) as e:
+        reason = getattr(e, "strerror", None) or "no space left on the device"
+        raise ExportError(f"{path}: cannot write the SavedModel ({reason})") from None
 
 
 def _library_versions() -> dict[str, str]:
@@ -370,7 +402,7 @@ def quantize_int8(onnx_path: str, out_path: str) -> None:
     )
 
 
-def verify_text_model(path: str, texts: Sequence[str] = WARMUP_TEXTS) -> list[str]:
+def verify_text_model(path: str, texts: Sequence[str] = VERIFY_TEXTS) -> list[str]:
     """Translates `texts` with a text-to-text ONNX file in a fresh Python process.
 
     The process imports onnxruntime and onnxruntime-extensions only; it fails if
@@ -437,26 +469,41 @@ def export(
     import tensorflow as tf
 
     from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
-    from keras_s2s.training import CONFIG_FILENAME, METRICS_FILENAME, load_model
+    from keras_s2s.training import CONFIG_FILENAME, KERAS_FILENAME, METRICS_FILENAME, load_model
     from keras_s2s.translator import Translator
 
-    for name in (CONFIG_FILENAME, MODEL_FILENAME, "model.keras"):
+    for name in (CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise ExportError(f"{run_dir}: not a training run dir (no {name})")
+    metrics_path = os.path.join(run_dir, METRICS_FILENAME)
+    has_metrics = os.path.isfile(metrics_path)
+    verify_run_dir(
+        run_dir,
+        [CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME]
+        + ([METRICS_FILENAME] if has_metrics else []),
+    )
     config = RunConfig.load(os.path.join(run_dir, CONFIG_FILENAME))
     tokenizer = Tokenizer.load(run_dir)
+    metrics = read_json(metrics_path) if has_metrics else {}
 
-    os.makedirs(out_dir, exist_ok=True)
-    remove_stale_temporaries(out_dir)
-    tmp = os.path.join(out_dir, f"{TMP_PREFIX}{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ExportError(f"{out_dir}: exists and is not a directory")
+    with tf.device("/CPU:0"):
+        model = load_model(run_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        remove_stale_temporaries(out_dir)
+        tmp = os.path.join(out_dir, f"{TMP_PREFIX}{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+    except OSError as e:
+        raise ExportError(f"{e.filename or out_dir}: {e.strerror}") from None
     try:
         with tf.device("/CPU:0"):
-            translator = Translator(load_model(run_dir), tokenizer, config)
+            translator = Translator(model, tokenizer, config)
             # The tokenizer also ships as an asset, so the SavedModel is self-describing.
             translator.tokenizer_file = tf.saved_model.Asset(os.path.join(run_dir, MODEL_FILENAME))
-            tf.saved_model.save(translator, tmp, signatures=translator.signatures())
+            _save_savedmodel(translator, tmp)
         _fault_point("after_variables")
         write_warmup_requests(
             os.path.join(tmp, WARMUP_FILE), os.path.basename(os.path.normpath(out_dir)), config
@@ -496,6 +543,7 @@ def export(
                 "text_inputs": ["text", "max_length", "beam_width", "n_best"],
                 "text_outputs": ["translations", "scores", "ids", "alignments"],
                 "files": onnx_files,
+                SHA256_KEY: checksums(onnx_dir, onnx_files.values()),
             }
             with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
                 json.dump(onnx_config, f, indent=2)
@@ -503,11 +551,6 @@ def export(
         if "text" in onnx_files:
             # Only now is config.json beside it, which the backend reads.
             verify_text_model(os.path.join(onnx_dir, ONNX_TEXT_MODEL))
-        metrics_path = os.path.join(run_dir, METRICS_FILENAME)
-        metrics = {}
-        if os.path.isfile(metrics_path):
-            with open(metrics_path, encoding="utf-8") as f:
-                metrics = json.load(f)
         metadata = {
             "config": config.to_dict(),
             "libraries": _library_versions(),
@@ -517,11 +560,17 @@ def export(
             "formats": sorted(set(formats) | {"savedmodel"}),
             "files": files,
             "vocab_size": tokenizer.vocab_size,
+            # Every file a backend may read, checked when it loads (keras_s2s.integrity).
+            SHA256_KEY: checksums(tmp, list_files(tmp)),
         }
         with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
             json.dump(metadata, f, indent=2)
         _fault_point("before_rename")
         return publish(tmp, out_dir)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        where = e.filename or tmp
+        raise ExportError(f"{where}: {e.strerror or e}; nothing was published") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

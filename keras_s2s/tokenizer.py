@@ -93,11 +93,29 @@ class Tokenizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
-        """Loads a tokenizer from a `.model` file or a directory that holds one."""
+        """Loads a tokenizer from a `.model` file or a directory that holds one.
+
+        Raises:
+            ModelPathError: naming the file, if it is missing or not a SentencePiece
+                model with this package's special ids.
+        """
+        from keras_s2s.integrity import ModelPathError
+
         if os.path.isdir(path):
             path = os.path.join(path, MODEL_FILENAME)
-        with open(path, "rb") as f:
-            return cls(f.read())
+        try:
+            with open(path, "rb") as f:
+                proto = f.read()
+        except FileNotFoundError:
+            raise ModelPathError(f"{path}: no such file") from None
+        except OSError as e:
+            raise ModelPathError(f"{path}: cannot be read ({e.strerror})") from None
+        try:
+            return cls(proto)
+        except ValueError as e:
+            raise ModelPathError(f"{path}: {e}") from None
+        except Exception:  # SentencePiece raises RuntimeError/OSError on a bad proto
+            raise ModelPathError(f"{path}: damaged (not a SentencePiece model)") from None
 
     def save(self, path: str | os.PathLike) -> str:
         """Writes the model to `path` (a file, or a directory to hold `tokenizer.model`)."""
@@ -160,6 +178,35 @@ class Tokenizer:
         """
         return self.graph_tokenizer().tokenize(texts)
 
+    def tokenize_dense(self, texts):
+        """Tokenizes in the graph to 0-padded ids `[batch, time]`, with `time >= 1`.
+
+        The padding is built from the row splits with core ops rather than
+        `RaggedTensor.to_tensor`: tf2onnx converts that op with a division by the
+        longest row, which fails in ONNX Runtime when no row has a token (a batch of
+        empty or whitespace-only strings). At least one column is kept so the encoder
+        never sees zero time steps; an all-pad column is fully masked.
+
+        Args:
+            texts: `tf.string` tensor `[batch]`.
+
+        Returns:
+            int32 `[batch, max(1, longest row)]`.
+        """
+        import tensorflow as tf
+
+        ragged = self.tokenize(texts)
+        lengths = ragged.row_lengths()
+        width = tf.maximum(tf.reduce_max(tf.concat([lengths, [0]], axis=0)), 1)
+        positions = tf.range(width, dtype=lengths.dtype)[None, :]
+        # One pad appended to the values: every position past a row's end reads it.
+        values = tf.concat([ragged.values, [PAD_ID]], axis=0)
+        pad_index = tf.shape(values, out_type=lengths.dtype)[0] - 1
+        index = tf.where(
+            positions < lengths[:, None], ragged.row_starts()[:, None] + positions, pad_index
+        )
+        return tf.gather(values, index)
+
     def detokenize(self, ids):
         """Turns padded ids back into strings in the graph.
 
@@ -199,14 +246,33 @@ class Tokenizer:
                 out.append(self._sp.id_to_piece(i))
         return out
 
+    def leading_space_pattern(self) -> str | None:
+        """The regex for the "▁" marks SentencePiece drops at the start of a decoded text.
+
+        SentencePiece's decoder removes one leading "▁" (the dummy prefix) when the model
+        adds one, and every leading "▁" when it also removes extra whitespace;
+        otherwise it keeps them all. So `identity`-normalized models (code) keep
+        indentation past the first mark.
+        """
+        from sentencepiece import sentencepiece_model_pb2
+
+        proto = sentencepiece_model_pb2.ModelProto()
+        proto.ParseFromString(self.model_proto)
+        spec = proto.normalizer_spec
+        if spec.remove_extra_whitespaces:
+            return "^\u2581+"
+        if spec.add_dummy_prefix:
+            return "^\u2581"
+        return None
+
     def portable_detokenize(self, ids):
         """`detokenize` built only from ops that tf2onnx converts (ONNX Runtime with
         onnxruntime-extensions): a gather from the piece table, a string join and two
         regex replacements. SentencePiece's own detokenize op has no ONNX converter.
 
-        SentencePiece drops the "▁" marks at the start of the text (the dummy prefix, and
-        whitespace-only pieces there) and turns the others into spaces; this does the
-        same. Equal to `detokenize` (tested on random id rows).
+        Leading "▁" marks are dropped by SentencePiece's own rule for this model
+        (`leading_space_pattern`); the others become spaces. Equal to `detokenize`
+        (tested on random id rows and on indented code).
 
         Args:
             ids: int32 tensor `[batch, time]`, 0-padded; each row is cut at its first eos.
@@ -221,7 +287,9 @@ class Tokenizer:
         ids = tf.where(_before_first_eos(ids), ids, PAD_ID)
         pieces = tf.gather(tf.constant(self.surface_pieces()), ids)
         text = tf.strings.reduce_join(pieces, axis=1)
-        text = tf.strings.regex_replace(text, "^\u2581+", "")
+        pattern = self.leading_space_pattern()
+        if pattern is not None:
+            text = tf.strings.regex_replace(text, pattern, "")
         return tf.strings.regex_replace(text, "\u2581", " ")
 
 

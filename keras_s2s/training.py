@@ -5,25 +5,34 @@ A run dir holds everything a run needs to be resumed, evaluated or exported:
 
     config.json         the RunConfig (JSON)
     tokenizer.model     the SentencePiece model
-    model.keras         the best model by validation loss (ModelCheckpoint)
+    model.keras         the best model by validation loss (written to a temporary file,
+                        then renamed, so a crash never leaves half a model)
     backup/             resume checkpoints: rerunning the same command resumes at the batch
     log.csv, logs/      per-epoch metrics (CSVLogger) and TensorBoard logs
     metrics.json        final validation metrics, throughput and data facts
+    checksums.json      SHA-256 of config.json, tokenizer.model, model.keras, metrics.json,
+                        checked by the keras backend and by export (keras_s2s.integrity)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Sequence
 
 import keras
 
-from keras_s2s.checkpointing import CheckpointStore, ResumeCheckpoint, TrainingState, scalar
+from keras_s2s.checkpointing import (
+    CheckpointError,
+    CheckpointStore,
+    ResumeCheckpoint,
+    TrainingState,
+    scalar,
+)
 from keras_s2s.config import ConfigError, RunConfig
 from keras_s2s.distribute import (
     ScalarLogs,
@@ -32,6 +41,7 @@ from keras_s2s.distribute import (
     prepare_model,
     shard_by_data,
 )
+from keras_s2s.integrity import ModelPathError, write_json_atomic, write_run_checksums
 from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
 from keras_s2s.models import build_model
 from keras_s2s.pipeline import encode_pairs, make_dataset, make_epoch_dataset
@@ -136,10 +146,32 @@ def load_model(path: str, *, compile: bool = False) -> keras.Model:
     Args:
         path: A `.keras` file, or a run dir holding `model.keras`.
         compile: Restore the optimizer, loss and metrics too (to continue training).
+
+    Raises:
+        ModelPathError: naming the file, if it is missing or damaged.
     """
     if os.path.isdir(path):
         path = os.path.join(path, KERAS_FILENAME)
-    return keras.models.load_model(path, compile=compile, safe_mode=True)
+    if not os.path.isfile(path):
+        raise ModelPathError(f"{path}: no such file")
+    try:
+        return keras.models.load_model(path, compile=compile, safe_mode=True)
+    except Exception as e:  # a damaged zip fails as BadZipFile, ValueError, OSError, ...
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise ModelPathError(
+            f"{path}: damaged or not a Keras model ({type(e).__name__}: {first})"
+        ) from None
+
+
+def save_model(model: keras.Model, path: str) -> None:
+    """Saves a `.keras` file atomically: a temporary file in the same folder, renamed."""
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+RUN_FILES = (CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME, METRICS_FILENAME)
 
 
 def prepare_run_dir(run_dir: str, config: RunConfig) -> None:
@@ -199,6 +231,7 @@ def train(
     *,
     verbose: int | str = "auto",
     callbacks: Sequence[keras.callbacks.Callback] = (),
+    restart: bool = False,
 ) -> TrainResult:
     """Trains a model with `model.fit` and writes the run dir.
 
@@ -218,12 +251,16 @@ def train(
         verbose: Keras `fit` verbosity (progress bars by default).
         callbacks: Extra Keras callbacks for every `fit` call; one that sets
             `model.stop_training` ends the run after the current epoch's validation.
+        restart: Delete the run dir's resume checkpoints and start from epoch 0. Without
+            it, a run dir whose checkpoints all fail to restore is an error, never a
+            silent fresh start that would overwrite `model.keras`.
 
     Returns:
         A `TrainResult`; the best model is in `run_dir/model.keras`.
 
     Raises:
-        RunDirError: if `run_dir` holds a run with another config.
+        RunDirError: if `run_dir` holds a run with another config, or resume
+            checkpoints of which none can be restored (and `restart` is False).
         ValueError: on an empty training or validation set.
     """
     if not train_pairs or not valid_pairs:
@@ -251,8 +288,14 @@ def train(
     if distributed:
         prepare_model(model, strategy, next(iter(valid_ds)))
         valid_ds = shard_by_data(valid_ds)
-    store = CheckpointStore(os.path.join(run_dir, BACKUP_DIRNAME), model)
-    state = store.restore() or TrainingState()
+    backup_dir = os.path.join(run_dir, BACKUP_DIRNAME)
+    if restart:
+        shutil.rmtree(backup_dir, ignore_errors=True)
+    store = CheckpointStore(backup_dir, model)
+    try:
+        state = store.restore() or TrainingState()
+    except CheckpointError as e:
+        raise RunDirError(f"{e}; rerun with --restart to start this run over") from None
     if state.epoch or state.batch:
         logger.warning("resuming %s at epoch %d, batch %d", run_dir, state.epoch + 1, state.batch)
     keras_path = os.path.join(run_dir, KERAS_FILENAME)
@@ -300,7 +343,8 @@ def train(
         state.epoch, state.batch = epoch + 1, 0
         if logs["val_loss"] < state.best:
             state.best, state.wait = logs["val_loss"], 0
-            model.save(keras_path)
+            save_model(model, keras_path)
+            write_run_checksums(run_dir, RUN_FILES)
         else:
             state.wait += 1
             state.finished = state.wait >= config.train.patience
@@ -310,7 +354,7 @@ def train(
     if not os.path.exists(keras_path):
         # No epoch finished with a finite validation loss (nothing was selected): keep
         # the current weights so the run can still be inspected.
-        model.save(keras_path)
+        save_model(model, keras_path)
 
     best = load_model(keras_path, compile=True)
     evaluation = best.evaluate(valid_ds, verbose=0, return_dict=True)
@@ -333,6 +377,6 @@ def train(
         "target_tokens_per_second": state.history.get("target_tokens_per_second", []),
         "train_data_sha256": data_fingerprint(train_pairs),
     }
-    with open(os.path.join(run_dir, METRICS_FILENAME), "w", encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2)
+    write_json_atomic(os.path.join(run_dir, METRICS_FILENAME), metrics)
+    write_run_checksums(run_dir, RUN_FILES)
     return TrainResult(run_dir, metrics, history)

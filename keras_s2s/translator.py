@@ -14,9 +14,12 @@ Signatures (DESIGN.md §2):
 | `translate_with_options` | `text [batch]`, `max_length []`, `beam_width []`, `n_best []` | `translations [batch, n_best]`, `scores`, `ids [batch, n_best, time]`, `alignments [batch, n_best, time, source_time]` |
 | `translate_ids` | `source_ids [batch, source_time]`, `max_length`, `beam_width`, `n_best` | `ids`, `scores`, `alignments` |
 
-`max_length` is capped by the config's `decode.max_length`, `beam_width` is clipped to
-[1, 64] and `n_best` to [1, beam_width]; sources longer than `data.max_source_length`
-tokens keep their first tokens (the rule used in training). Decoding is beam search with
+`max_length` must be in [1, the config's `decode.max_length`], `beam_width` in [1, 64]
+and `n_best` in [1, beam_width]: out of range, the SavedModel signatures fail with an
+`InvalidArgumentError` that names the option. (ONNX has no assertion op: tf2onnx drops
+the checks, and the ONNX graphs clip into range instead. The keras-s2s backends check
+every request before it reaches any graph.) Sources longer than
+`data.max_source_length` tokens keep their first tokens (the rule used in training). Decoding is beam search with
 the config's GNMT length penalty (`decode.length_penalty`); beam width 1 is exactly
 greedy search. `scores` are the summed log-probabilities divided by the length penalty.
 Models without attention return all-zero alignments, so that every model has the same
@@ -28,14 +31,13 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keras_s2s.config import PAD_ID, SOS_ID, RunConfig
+from keras_s2s.config import MAX_BEAM_WIDTH, SOS_ID, RunConfig
 from keras_s2s.decoding import DecodeResult, beam_search
 from keras_s2s.models import Seq2Seq
 from keras_s2s.tokenizer import Tokenizer
 
 TEXT_SPEC = tf.TensorSpec([None], tf.string, name="text")
 IDS_SPEC = tf.TensorSpec([None, None], tf.int32, name="source_ids")
-MAX_BEAM_WIDTH = 64
 SCALAR = {
     name: tf.TensorSpec([], tf.int32, name=name) for name in ("max_length", "beam_width", "n_best")
 }
@@ -98,16 +100,16 @@ class Translator(tf.Module):
                 turns it off: tf2onnx has no converter for `UnicodeTranscode`, and ONNX
                 Runtime string tensors hold valid UTF-8 already.
 
-        Characters the vocabulary lacks become unk.
+        NUL characters are removed first: ONNX Runtime's string ops end a string at
+        NUL, so this is the one rule every backend can follow (SentencePiece's NFKC
+        rules drop NUL anyway). Characters the vocabulary lacks become unk.
         """
         if repair_utf8:
             text = tf.strings.unicode_transcode(
                 text, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
             )
-        ragged = self._tokenizer.tokenize(text)
-        # Pad first, then cut: the dense slice converts to ONNX, a ragged one does not
-        # need to.
-        ids = ragged.to_tensor(default_value=PAD_ID, shape=[None, None])
+        text = tf.strings.regex_replace(text, "\\x00", "")
+        ids = self._tokenizer.tokenize_dense(text)
         return ids[:, : self._config.data.max_source_length]
 
     def decode(self, source_ids, max_length, beam_width, n_best) -> DecodeResult:
@@ -117,8 +119,27 @@ class Translator(tf.Module):
         # one pad column gives the same, fully masked, result.
         missing = tf.maximum(1 - tf.shape(source_ids)[1], 0)
         source_ids = tf.pad(source_ids, [[0, 0], [0, missing]])
-        state = self._s2s.encode(source_ids)
-        cap = tf.constant(self._config.decode.max_length, tf.int32)
+        cap = self._config.decode.max_length
+        checks = [
+            tf.debugging.assert_equal(
+                (max_length >= 1) & (max_length <= cap),
+                True,
+                message=f"max_length must be between 1 and {cap}",
+            ),
+            tf.debugging.assert_equal(
+                (beam_width >= 1) & (beam_width <= MAX_BEAM_WIDTH),
+                True,
+                message=f"beam_width must be between 1 and {MAX_BEAM_WIDTH}",
+            ),
+            tf.debugging.assert_equal(
+                (n_best >= 1) & (n_best <= beam_width),
+                True,
+                message="n_best must be between 1 and beam_width",
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            state = self._s2s.encode(source_ids)
+        # Also clipped: the ONNX graphs keep these lines, not the assertions.
         max_length = tf.clip_by_value(tf.cast(max_length, tf.int32), 1, cap)
         beam_width = tf.clip_by_value(tf.cast(beam_width, tf.int32), 1, MAX_BEAM_WIDTH)
         return beam_search(
