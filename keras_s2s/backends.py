@@ -50,7 +50,7 @@ from keras_s2s.integrity import (
     ModelPathError,
     inside,
     is_version_name,
-    read_json,
+    read_record,
     recorded,
     verify,
     verify_run_dir,
@@ -327,7 +327,7 @@ class SavedModelBackend(_GraphBackend):
         from keras_s2s.tokenizer import Tokenizer
 
         metadata_path = os.path.join(version_dir, METADATA_FILE)
-        metadata = read_json(metadata_path)
+        metadata = read_record(metadata_path)
         table = recorded(metadata, metadata_path)
         if table is not None:
             parts = ("saved_model.pb", "variables/", "assets/")
@@ -393,6 +393,8 @@ def _onnx_config(onnx_path: str) -> dict:
     inside a version dir, the config itself is checked against `metadata.json`.
     Every file path in the config must stay in the ONNX folder.
     """
+    # First, before anything else reads the file: no external data outside the folder.
+    check_external_data(onnx_path)
     folder = os.path.dirname(os.path.abspath(onnx_path))
     config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
@@ -400,11 +402,11 @@ def _onnx_config(onnx_path: str) -> dict:
     version_dir = os.path.dirname(folder)
     metadata_path = os.path.join(version_dir, METADATA_FILE)
     if os.path.isfile(metadata_path):
-        table = recorded(read_json(metadata_path), metadata_path)
+        table = recorded(read_record(metadata_path), metadata_path)
         rel = f"{os.path.basename(folder)}/config.json"
         if table is not None and rel in table:
             verify(version_dir, table, [rel], record=metadata_path)
-    config = read_json(config_path)
+    config = read_record(config_path)
     try:
         files = dict(config["files"])
         tokenizer = files["tokenizer"]
@@ -421,7 +423,6 @@ def _onnx_config(onnx_path: str) -> dict:
         [os.path.basename(onnx_path), tokenizer],
         record=config_path,
     )
-    check_external_data(onnx_path)
     config["tokenizer_path"] = inside(folder, tokenizer, record=config_path)
     return config
 

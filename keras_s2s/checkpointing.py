@@ -58,11 +58,17 @@ def variable_keys(model: keras.Model) -> dict[str, tf.Variable]:
     the optimizer's (`adam_1/...` when another Adam was made first) and the
     top-level `seed_generator_<n>` of dropout and RNN cells. The optimizer prefix is
     dropped, and seed generators are numbered by their creation order within this
-    model, so the same architecture gets the same keys in every process.
+    model, so the same architecture gets the same keys in every process, whatever
+    order Keras lists the variables in.
 
     Raises:
         ValueError: if two variables would share a key.
     """
+    return keys_by_path(model.variables, model.optimizer.variables)
+
+
+def keys_by_path(model_variables, optimizer_variables) -> dict[str, tf.Variable]:
+    """`variable_keys` over explicit variable lists (Keras variables with a `path`)."""
     found: dict[str, tf.Variable] = {}
 
     def add(key, variable):
@@ -71,7 +77,7 @@ def variable_keys(model: keras.Model) -> dict[str, tf.Variable]:
         found[key] = variable.value
 
     generators = {}
-    for v in model.variables:
+    for v in model_variables:
         head, _, rest = v.path.partition("/")
         match = _UNIQUIFIED.match(head)
         if rest == "seed_generator_state" and match.group("base") == "seed_generator":
@@ -80,7 +86,7 @@ def variable_keys(model: keras.Model) -> dict[str, tf.Variable]:
             add(f"model/{v.path}", v)
     for rank, number in enumerate(sorted(generators)):
         add(f"model/seed_generator#{rank}", generators[number])
-    for v in model.optimizer.variables:
+    for v in optimizer_variables:
         add(f"optimizer/{v.path.partition('/')[2] or v.path}", v)
     # tf.train.Checkpoint takes attribute-like names; '/' would read as nesting.
     return {key.replace("/", "|"): value for key, value in found.items()}

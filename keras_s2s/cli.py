@@ -171,7 +171,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_pairs, valid = split_holdout(pairs, config.data.valid_fraction, config.train.seed)
     from keras_s2s.training import train
 
-    result = train(config, train_pairs, valid, args.run_dir)
+    result = train(config, train_pairs, valid, args.run_dir, restart=args.restart)
     _print_training_summary(result)
     return 0
 
@@ -184,17 +184,35 @@ def _read_lines(texts: list[str]) -> list[str]:
     return [line.rstrip("\r\n") for line in stdin]
 
 
+def _check_decoding_flags(args: argparse.Namespace) -> None:
+    """The model-independent part of `backends.check_options`, before anything loads."""
+    from keras_s2s.backends import check_options
+
+    try:
+        # The model's own length limit is checked once it is loaded.
+        check_options(args.beam, getattr(args, "n_best", 1), args.max_length, 1 << 30)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     """`keras-s2s translate`: one translation per input line (JSON lines with --n-best > 1)."""
     from keras_s2s.backends import load
 
+    _check_decoding_flags(args)
+    if args.plot_attention and os.path.exists(args.plot_attention):
+        if not os.path.isdir(args.plot_attention):
+            raise CliError(f"{args.plot_attention}: --plot-attention needs a directory")
     model = load(args.model, args.backend)
     if args.plot_attention and not model.attention:
         raise CliError("--plot-attention needs a model with attention; this one has none")
     texts = _read_lines(args.text)
-    results = model.translate_nbest(
-        texts, beam=args.beam, n_best=args.n_best, max_length=args.max_length
-    )
+    try:
+        results = model.translate_nbest(
+            texts, beam=args.beam, n_best=args.n_best, max_length=args.max_length
+        )
+    except ValueError as e:
+        raise CliError(str(e)) from None
     for index, (text, hypotheses) in enumerate(zip(texts, results, strict=True)):
         if args.n_best > 1:
             record = {
@@ -229,6 +247,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from keras_s2s.backends import load
     from keras_s2s.evaluation import evaluate
 
+    _check_decoding_flags(args)
     model = load(args.model, args.backend)
     sources = _read_text_file(args.source_file)
     references = _read_text_file(args.reference_file)
@@ -237,7 +256,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{args.source_file} has {len(sources)} lines but {args.reference_file} "
             f"has {len(references)}"
         )
-    result = evaluate(model, sources, references, beam=args.beam)
+    try:
+        result = evaluate(model, sources, references, beam=args.beam, max_length=args.max_length)
+    except ValueError as e:
+        raise CliError(str(e)) from None
     print(json.dumps(result))
     return 0
 
@@ -321,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--valid-target-file", help="validation target side (parallel)")
     p.add_argument("--valid-fraction", type=float, help="held-out share (default 0.05)")
     p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="delete the run dir's resume checkpoints and train from epoch 0 "
+        "(without it, checkpoints that cannot be restored stop the run)",
+    )
     _add_train_flags(p)
     p.set_defaults(func=cmd_train)
 
@@ -348,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-file", required=True)
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--max-length", type=int)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="publish a run as the next version (SavedModel, ONNX)")
@@ -377,10 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `keras-s2s` console script."""
     _quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    from keras_s2s.backends import ModelPathError
     from keras_s2s.config import ConfigError
     from keras_s2s.data import CorpusError
     from keras_s2s.exporting import ExportError
+    from keras_s2s.integrity import ModelPathError
 
     try:
         return args.func(args)

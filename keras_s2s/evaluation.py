@@ -32,13 +32,27 @@ def score(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
     }
 
 
-def evaluate(model, sources: Sequence[str], references: Sequence[str], *, beam: int = 1) -> dict:
+def evaluate(
+    model,
+    sources: Sequence[str],
+    references: Sequence[str],
+    *,
+    beam: int = 1,
+    max_length: int | None = None,
+) -> dict:
     """Translates `sources` with a loaded model and scores the output.
+
+    Args:
+        model: A loaded backend (`keras_s2s.load`).
+        sources: Source sentences.
+        references: One reference per source.
+        beam: Beam width.
+        max_length: Most tokens per translation (default: the model's limit).
 
     Returns:
         The `score` dict plus `seconds`, the translation wall time.
     """
     start = time.perf_counter()
-    hypotheses = model.translate(list(sources), beam=beam)
+    hypotheses = model.translate(list(sources), beam=beam, max_length=max_length)
     seconds = time.perf_counter() - start
     return {**score(hypotheses, references), "seconds": seconds}

@@ -22,7 +22,7 @@ Tracing happens on the CPU, so no cuDNN-only kernels end up in the graphs.
 The text-to-text ONNX graph (`onnx-text`) has the inputs and outputs of
 `translate_with_options`. SentencePiece tokenization becomes the onnxruntime-extensions
 op `ai.onnx.contrib:SentencepieceTokenizer`; detokenization is rebuilt from ops that
-convert (`Tokenizer.portable_detokenize`). It runs in ONNX Runtime with
+convert (`Tokenizer.detokenize`). It runs in ONNX Runtime with
 `onnxruntime_extensions.get_library_path()` registered, and the export proves that by
 translating with it in a fresh process that never imports TensorFlow.
 """
@@ -45,6 +45,7 @@ from keras_s2s.integrity import (
     is_version_name,
     list_files,
     read_json,
+    seal,
     verify_run_dir,
 )
 
@@ -546,7 +547,7 @@ def export(
                 SHA256_KEY: checksums(onnx_dir, onnx_files.values()),
             }
             with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
-                json.dump(onnx_config, f, indent=2)
+                json.dump(seal(onnx_config), f, indent=2)
             files += [f"{ONNX_DIR}/{name}" for name in onnx_files.values()]
         if "text" in onnx_files:
             # Only now is config.json beside it, which the backend reads.
@@ -564,7 +565,7 @@ def export(
             SHA256_KEY: checksums(tmp, list_files(tmp)),
         }
         with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as f:
-            json.dump(metadata, f, indent=2)
+            json.dump(seal(metadata), f, indent=2)
         _fault_point("before_rename")
         return publish(tmp, out_dir)
     except OSError as e:

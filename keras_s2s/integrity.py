@@ -9,11 +9,13 @@ Every file a backend reads has its SHA-256 recorded when it is written:
 | version dir | `metadata.json` (`sha256`) | every other file of the version |
 | `onnx/` | `config.json` (`sha256`) | the ONNX files and `tokenizer.model` beside it |
 
-Loading verifies the files it is about to read against the record, so a damaged file
-is one clear error naming it instead of a crash deep in a native library or, worse, a
-model that silently translates differently (ONNX Runtime loads a model with flipped
-weight bits without complaint). Hashing costs about 1-2 ms per MB (SHA-256 in OpenSSL).
-Folders written before checksums existed carry no record and load unchecked.
+Each record also seals itself (`record_sha256`, the SHA-256 of its other fields as
+canonical JSON), so a flipped bit in the record is caught too. Loading verifies the
+files it is about to read against the record, so a damaged file is one clear error
+naming it instead of a crash deep in a native library or, worse, a model that silently
+translates differently (ONNX Runtime loads a model with flipped weight bits without
+complaint). Hashing costs about 1-2 ms per MB (SHA-256 in OpenSSL). Folders written
+before checksums existed carry no record and load unchecked.
 
 This module is pure Python: the ONNX backends use it without TensorFlow.
 """
@@ -26,6 +28,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 SHA256_KEY = "sha256"
+SEAL_KEY = "record_sha256"
 RUN_CHECKSUMS = "checksums.json"
 
 
@@ -111,6 +114,36 @@ def read_json(path: str) -> dict:
     return data
 
 
+def _content_hash(data: Mapping) -> str:
+    content = {k: v for k, v in data.items() if k != SEAL_KEY}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def seal(data: Mapping) -> dict:
+    """Returns `data` with its `record_sha256` seal (over the other fields)."""
+    out = {k: v for k, v in data.items() if k != SEAL_KEY}
+    out[SEAL_KEY] = _content_hash(out)
+    return out
+
+
+def read_record(path: str) -> dict:
+    """Reads a checksum record (`read_json`) and checks its seal.
+
+    A record with a file table or a seal must have a matching seal; one with neither
+    was written before checksums existed and is returned as it is.
+
+    Raises:
+        ModelPathError: naming `path`, if it is unreadable or its content changed.
+    """
+    data = read_json(path)
+    if SEAL_KEY not in data and SHA256_KEY not in data:
+        return data
+    if data.get(SEAL_KEY) != _content_hash(data):
+        raise ModelPathError(f"{path}: damaged (its content does not match its own checksum)")
+    return data
+
+
 def recorded(data: Mapping, record: str) -> dict[str, str] | None:
     """The `sha256` table of a record, or None when it has none (older exports).
 
@@ -165,7 +198,7 @@ def write_run_checksums(run_dir: str, files: Iterable[str]) -> dict[str, str]:
     """Records the SHA-256 of the run dir's `files` (those present) in `checksums.json`."""
     present = [rel for rel in files if os.path.isfile(os.path.join(run_dir, rel))]
     table = checksums(run_dir, present)
-    write_json_atomic(os.path.join(run_dir, RUN_CHECKSUMS), {SHA256_KEY: table})
+    write_json_atomic(os.path.join(run_dir, RUN_CHECKSUMS), seal({SHA256_KEY: table}))
     return table
 
 
@@ -174,4 +207,4 @@ def verify_run_dir(run_dir: str, files: Iterable[str]) -> None:
     path = os.path.join(run_dir, RUN_CHECKSUMS)
     if not os.path.exists(path):
         return
-    verify(run_dir, recorded(read_json(path), path), files, record=path)
+    verify(run_dir, recorded(read_record(path), path), files, record=path)

@@ -207,24 +207,6 @@ class Tokenizer:
         )
         return tf.gather(values, index)
 
-    def detokenize(self, ids):
-        """Turns padded ids back into strings in the graph.
-
-        Args:
-            ids: int32 tensor `[batch, time]`, 0-padded; each row is cut at its first eos.
-
-        Returns:
-            `tf.string` tensor `[batch]`.
-        """
-        import tensorflow as tf
-
-        ids = tf.convert_to_tensor(ids, tf.int32)
-        # Everything from the first eos on is dropped; pad and sos are control symbols
-        # that SentencePiece renders as nothing.
-        keep = _before_first_eos(ids) & tf.not_equal(ids, PAD_ID) & tf.not_equal(ids, SOS_ID)
-        ragged = tf.ragged.boolean_mask(ids, keep)
-        return self.graph_tokenizer().detokenize(ragged)
-
     def surface_pieces(self) -> list[str]:
         """The text each id stands for, as SentencePiece decoding renders it.
 
@@ -246,33 +228,35 @@ class Tokenizer:
                 out.append(self._sp.id_to_piece(i))
         return out
 
-    def leading_space_pattern(self) -> str | None:
-        """The regex for the "▁" marks SentencePiece drops at the start of a decoded text.
+    def _leading_space_rule(self) -> tuple[bool, bool]:
+        """`(strip, stop_at_mark)`: how SentencePiece's decoder treats leading "▁".
 
-        SentencePiece's decoder removes one leading "▁" (the dummy prefix) when the model
-        adds one, and every leading "▁" when it also removes extra whitespace;
-        otherwise it keeps them all. So `identity`-normalized models (code) keep
-        indentation past the first mark.
+        It drops one leading "▁" from the first pieces of a text when the model adds a
+        dummy prefix or removes extra whitespace. With extra whitespace kept (identity
+        normalization) it stops after the first piece that had a mark to drop, so runs
+        of whitespace stay exact; otherwise it goes on until a piece renders as text.
         """
         from sentencepiece import sentencepiece_model_pb2
 
         proto = sentencepiece_model_pb2.ModelProto()
         proto.ParseFromString(self.model_proto)
         spec = proto.normalizer_spec
-        if spec.remove_extra_whitespaces:
-            return "^\u2581+"
-        if spec.add_dummy_prefix:
-            return "^\u2581"
-        return None
+        strip = spec.add_dummy_prefix or spec.remove_extra_whitespaces
+        return strip, not spec.remove_extra_whitespaces
 
-    def portable_detokenize(self, ids):
-        """`detokenize` built only from ops that tf2onnx converts (ONNX Runtime with
-        onnxruntime-extensions): a gather from the piece table, a string join and two
-        regex replacements. SentencePiece's own detokenize op has no ONNX converter.
+    def detokenize(self, ids):
+        """Turns padded ids back into strings in the graph, exactly as the
+        `sentencepiece` package's `decode` does (so every backend agrees).
 
-        Leading "▁" marks are dropped by SentencePiece's own rule for this model
-        (`leading_space_pattern`); the others become spaces. Equal to `detokenize`
-        (tested on random id rows and on indented code).
+        Built only from ops that tf2onnx converts (ONNX Runtime with
+        onnxruntime-extensions): gathers from piece tables, a cumulative sum, a string
+        join and one regex replacement. tensorflow-text's detokenize op is not used: it
+        has no ONNX converter, and it drops one space too many from identity-normalized
+        text that starts with whitespace (`["▁", "▁▁▁▁", "x"]` gives 3 spaces, not 4).
+
+        The rule for the start of a text is per piece: each leading piece loses one
+        "▁" (see `_leading_space_rule` for where that stops); the remaining marks become
+        spaces. pad, sos and eos render as nothing, unk as the model's `unk_surface`.
 
         Args:
             ids: int32 tensor `[batch, time]`, 0-padded; each row is cut at its first eos.
@@ -285,11 +269,18 @@ class Tokenizer:
         ids = tf.convert_to_tensor(ids, tf.int32)
         # Pad renders as "", so masking with pad keeps the shape rectangular.
         ids = tf.where(_before_first_eos(ids), ids, PAD_ID)
-        pieces = tf.gather(tf.constant(self.surface_pieces()), ids)
-        text = tf.strings.reduce_join(pieces, axis=1)
-        pattern = self.leading_space_pattern()
-        if pattern is not None:
-            text = tf.strings.regex_replace(text, pattern, "")
+        surface = self.surface_pieces()
+        strip, stop_at_mark = self._leading_space_rule()
+        marked = [strip and p.startswith("\u2581") for p in surface]
+        stripped = [p[1:] if m else p for p, m in zip(surface, marked, strict=True)]
+        stops = [bool(p) or (m and stop_at_mark) for p, m in zip(stripped, marked, strict=True)]
+        # One table of both forms: id for the piece as is, vocab + id with its "▁" dropped.
+        table = tf.constant(surface + stripped)
+        stop = tf.gather(tf.constant(stops, tf.int32), ids)
+        # Up to and including the first piece that ends the start of the text.
+        at_start = tf.math.cumsum(stop, axis=1, exclusive=True) == 0
+        index = ids + tf.cast(at_start, tf.int32) * len(surface)
+        text = tf.strings.reduce_join(tf.gather(table, index), axis=1)
         return tf.strings.regex_replace(text, "\u2581", " ")
 
 

@@ -157,7 +157,7 @@ def load_model(path: str, *, compile: bool = False) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # a damaged zip fails as BadZipFile, ValueError, OSError, ...
-        first = (str(e).strip().splitlines() or [""])[0][:160]
+        first = (str(e).strip().splitlines() or [""])[0]
         raise ModelPathError(
             f"{path}: damaged or not a Keras model ({type(e).__name__}: {first})"
         ) from None
@@ -167,8 +167,12 @@ def save_model(model: keras.Model, path: str) -> None:
     """Saves a `.keras` file atomically: a temporary file in the same folder, renamed."""
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".tmp-{os.getpid()}-{name}")
-    model.save(tmp)
-    os.replace(tmp, path)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 RUN_FILES = (CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME, METRICS_FILENAME)

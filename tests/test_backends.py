@@ -206,7 +206,7 @@ def test_n_best_must_fit_in_the_beam(exported):
     model = keras_s2s.load(exported[2], "onnx")
     with pytest.raises(ValueError, match="n_best must be between 1 and beam \\(2\\); got 3"):
         model.translate_nbest(["x"], beam=2, n_best=3)
-    with pytest.raises(ValueError, match="beam must be at least 1; got 0"):
+    with pytest.raises(ValueError, match="beam must be between 1 and 64; got 0"):
         model.translate(["x"], beam=0)
 
 

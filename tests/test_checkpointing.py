@@ -43,7 +43,7 @@ def _train(corpus, run_dir, dropout, fault=None):
 
 def _final_variables(run_dir):
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(run_dir, "backup")))
-    names = sorted(n for n in reader.get_variable_to_shape_map() if n.startswith(("model_", "opt")))
+    names = sorted(n for n in reader.get_variable_to_shape_map() if n.startswith(("model", "opt")))
     return {n: reader.get_tensor(n) for n in names}
 
 
@@ -102,22 +102,16 @@ def test_truncated_latest_checkpoint_falls_back_with_a_warning(tmp_path, caplog)
     with open(data, "r+b") as f:
         f.truncate(os.path.getsize(data) // 2)
 
-    again = CheckpointStore(str(tmp_path), _tiny_model())
+    again_model = _tiny_model()
+    again = CheckpointStore(str(tmp_path), again_model)
     with caplog.at_level(logging.WARNING):
         state = again.restore()
     assert (state.epoch, state.batch) == (1, 0)
     assert f"checkpoint {newest} is unreadable" in caplog.text
-    restored = again.checkpoint
-    assert restored is not None
-    values = [v.numpy() for v in again_model_variables(again)]
+    values = [v.numpy() for v in again_model.variables]
+    assert len(values) == len(first) > 5
     for want, got in zip(first, values, strict=True):
         np.testing.assert_array_equal(got, want)
-
-
-def again_model_variables(store):
-    # The store's checkpoint holds the tf.Variables it restored, model ones first.
-    names = sorted(k for k in vars(store.checkpoint) if k.startswith("model_"))
-    return [getattr(store.checkpoint, n) for n in names]
 
 
 def test_no_checkpoint_means_a_fresh_start(tmp_path):
@@ -155,10 +149,11 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, sm
     )
     assert result.metrics["stopped_on_nan"] is True
     assert result.metrics["epochs_run"] == 1
-    store = CheckpointStore(str(tmp_path / "backup"), _tiny_model_like(config, tmp_path))
+    restored = _tiny_model_like(config, tmp_path)
+    store = CheckpointStore(str(tmp_path / "backup"), restored)
     state = store.restore()
     assert (state.epoch, state.batch) == (1, 6)  # the last checkpoint before the NaN batch
-    assert all(np.isfinite(v.numpy()).all() for v in again_model_variables(store))
+    assert all(np.isfinite(v.numpy()).all() for v in restored.variables)
 
 
 def _tiny_model_like(config, run_dir):
@@ -171,3 +166,107 @@ def _tiny_model_like(config, run_dir):
     )
     model.optimizer.build(model.trainable_variables)
     return model
+
+
+def _dropout_model():
+    from keras_s2s.config import ModelConfig, RunConfig
+    from keras_s2s.models import build_model
+    from keras_s2s.training import compile_model
+
+    keras.utils.set_random_seed(0)
+    config = ModelConfig(units=8, embedding_dim=4, dropout=0.2, attention="luong")
+    model = compile_model(build_model(config, 20), RunConfig())
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def test_keys_are_paths_that_do_not_depend_on_the_process_or_the_variable_order():
+    from keras_s2s.checkpointing import keys_by_path, variable_keys
+
+    first = _dropout_model()
+    # Objects made before the model change Keras' per-process names (adam_1,
+    # seed_generator_7, ...), but not the keys.
+    keras.optimizers.Adam()
+    keras.layers.Dropout(0.5, seed=1)
+    second = _dropout_model()
+    assert first.optimizer.variables[0].path != second.optimizer.variables[0].path
+    keys = list(variable_keys(first))
+    assert keys == list(variable_keys(second))
+    assert "model|decoder|logits|kernel" in keys and "optimizer|iteration" in keys
+    assert sum(k.startswith("model|seed_generator#") for k in keys) >= 2
+    # A Keras that listed the variables in another order gets the same key -> variable map.
+    by_order = variable_keys(first)
+    reordered = keys_by_path(first.variables[::-1], first.optimizer.variables[::-1])
+    assert reordered.keys() == by_order.keys()
+    for key, variable in by_order.items():
+        assert reordered[key] is variable, key
+
+
+def test_checkpoints_with_positional_keys_still_resume(tmp_path):
+    from keras_s2s.checkpointing import STATE_SUFFIX, positional_keys
+
+    old = _dropout_model()
+    for v in old.trainable_variables:
+        v.assign(v + 0.5)
+    # The format written before keys by path: model_0000, ..., optimizer_0000, ...
+    manager = tf.train.CheckpointManager(
+        tf.train.Checkpoint(**positional_keys(old)), str(tmp_path), max_to_keep=2
+    )
+    prefix = manager.save()
+    with open(prefix + STATE_SUFFIX, "w", encoding="utf-8") as f:
+        json.dump(TrainingState(epoch=2, batch=3).to_dict(), f)
+    new = _dropout_model()
+    state = CheckpointStore(str(tmp_path), new).restore()
+    assert (state.epoch, state.batch) == (2, 3)
+    for want, got in zip(old.variables, new.variables, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_no_restorable_checkpoint_is_an_error_not_a_fresh_start(tmp_path):
+    from keras_s2s.checkpointing import CheckpointError
+
+    store = CheckpointStore(str(tmp_path), _tiny_model())
+    prefixes = [store.save(TrainingState(epoch=1, batch=b)) for b in (2, 4)]
+    for prefix in prefixes:
+        with open(prefix + ".index", "wb") as f:
+            f.write(b"garbage")
+    with pytest.raises(CheckpointError, match="none of the 2 resume checkpoints can be restored"):
+        CheckpointStore(str(tmp_path), _tiny_model()).restore()
+
+
+def test_train_refuses_unrestorable_checkpoints_unless_restarted(tmp_path, small_corpus):
+    from keras_s2s.config import RunConfig
+    from keras_s2s.training import RunDirError, train
+
+    config = RunConfig().override(vocab_size=60, units=8, embedding_dim=4, epochs=1)
+    pairs, valid = small_corpus.train[:200], small_corpus.valid[:40]
+    run = str(tmp_path / "run")
+    train(config, pairs, valid, run, verbose=0)
+    model_before = (tmp_path / "run" / "model.keras").read_bytes()
+    for index in (tmp_path / "run" / "backup").glob("*.index"):
+        index.write_bytes(b"damaged")
+    with pytest.raises(RunDirError, match="rerun with --restart to start this run over"):
+        train(config, pairs, valid, run, verbose=0)
+    assert (tmp_path / "run" / "model.keras").read_bytes() == model_before  # nothing lost
+    result = train(config, pairs, valid, run, verbose=0, restart=True)
+    assert result.metrics["epochs_run"] == 1
+
+
+def test_model_keras_is_replaced_atomically(tmp_path, monkeypatch):
+    from keras_s2s.training import save_model
+
+    model = _tiny_model()
+    path = str(tmp_path / "model.keras")
+    save_model(model, path)
+    before = (tmp_path / "model.keras").read_bytes()
+
+    def crash(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"half a zip")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    with pytest.raises(OSError):
+        save_model(model, path)
+    assert (tmp_path / "model.keras").read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.keras"]

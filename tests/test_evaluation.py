@@ -26,9 +26,13 @@ def test_score_rejects_mismatched_lengths():
 
 
 def test_evaluate_translates_then_scores():
+    calls = []
+
     class Upper:
-        def translate(self, texts, beam=1):
+        def translate(self, texts, beam=1, max_length=None):
+            calls.append((beam, max_length))
             return [t.upper() for t in texts]
 
-    result = evaluate(Upper(), ["ab", "cd"], ["AB", "xx"], beam=3)
+    result = evaluate(Upper(), ["ab", "cd"], ["AB", "xx"], beam=3, max_length=7)
     assert result["exact_match"] == 0.5 and result["seconds"] >= 0.0
+    assert calls == [(3, 7)]

@@ -19,9 +19,14 @@ def _run(translator, texts, max_length=64, beam=1, n_best=1):
     return translator.translate_with_options(tf.constant(texts), max_length, beam, n_best)
 
 
-def test_max_length_is_capped_by_the_config(translator):
-    out = _run(translator, ["May 7, 1985"], max_length=1000)
-    assert out["ids"].shape[-1] <= translator._config.decode.max_length
+def test_max_length_beyond_the_config_is_an_error_not_a_cap(translator):
+    cap = translator._config.decode.max_length
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=f"max_length must be between 1 and {cap}"
+    ):
+        _run(translator, ["May 7, 1985"], max_length=cap + 1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="max_length must be between 1"):
+        _run(translator, ["May 7, 1985"], max_length=0)
     short = _run(translator, ["May 7, 1985"], max_length=2)
     assert short["ids"].shape[-1] <= 2
 
@@ -37,8 +42,10 @@ def test_overlong_sources_keep_their_first_tokens(translator):
     np.testing.assert_array_equal(translator.translate_ids(longer, 64, 1, 1)["ids"], full)
 
 
-def test_n_best_is_clipped_to_the_beam(translator):
-    out = _run(translator, ["two hundred", "May 7, 1985"], beam=2, n_best=5)
+def test_n_best_beyond_the_beam_is_an_error_not_a_clip(translator):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="n_best must be between 1 and beam"):
+        _run(translator, ["two hundred"], beam=2, n_best=5)
+    out = _run(translator, ["two hundred", "May 7, 1985"], beam=2, n_best=2)
     assert out["translations"].shape == (2, 2)
     assert out["alignments"].shape[:3] == out["ids"].shape
     assert not np.any(out["alignments"].numpy())  # no attention in this model

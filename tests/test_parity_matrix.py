@@ -1,0 +1,98 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+"""Every backend gives the same ids and strings: a matrix of tiny trained models.
+
+GRU and LSTM, without attention / Bahdanau / Luong, 1 and 2 layers, bidirectional in
+some, two of them with identity normalization and indented targets. Each model is
+trained, exported (SavedModel, ONNX ids graph, text-to-text ONNX) and run in keras,
+savedmodel, onnx and onnx-text at beam 1 and beam 3 (n_best 2) by
+`tests/parity_models.py`, in two worker processes (one per core).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from parity_models import BACKENDS, MATRIX, SETTINGS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("parity_matrix"))
+    names = list(MATRIX)
+    halves = [names[0::2], names[1::2]]
+    script = os.path.join(HERE, "parity_models.py")
+    workers = [
+        subprocess.Popen(
+            [sys.executable, script, out, *half],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        for half in halves
+    ]
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=1200)
+        assert worker.returncode == 0, stderr[-3000:]
+    results = {}
+    for name in names:
+        with open(os.path.join(out, f"{name}.json"), encoding="utf-8") as f:
+            results[name] = json.load(f)
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(MATRIX))
+@pytest.mark.parametrize("beam,n_best", SETTINGS)
+def test_identical_ids_and_strings_in_every_backend(matrix, name, beam, n_best):
+    result = matrix[name]
+    reference = result["outputs"][f"keras {beam},{n_best}"]
+    assert len(reference) == len(result["inputs"])
+    assert all(len(row) == n_best for row in reference)
+    for backend in BACKENDS[1:]:
+        rows = result["outputs"][f"{backend} {beam},{n_best}"]
+        for text, want, got in zip(result["inputs"], reference, rows, strict=True):
+            assert [h["ids"] for h in got] == [h["ids"] for h in want], (backend, text)
+            assert [h["text"] for h in got] == [h["text"] for h in want], (backend, text)
+            np.testing.assert_allclose(
+                [h["score"] for h in got], [h["score"] for h in want], rtol=1e-4, atol=1e-4
+            )
+
+
+@pytest.mark.slow
+def test_the_matrix_covers_every_architecture(matrix):
+    kinds = {(rnn, attention, layers) for rnn, attention, layers, _, _ in MATRIX.values()}
+    assert kinds == {
+        (rnn, attention, layers)
+        for rnn in ("gru", "lstm")
+        for attention in ("none", "bahdanau", "luong")
+        for layers in (1, 2)
+    }
+    assert {bidirectional for *_, bidirectional, _ in MATRIX.values()} == {True, False}
+
+
+@pytest.mark.slow
+def test_code_models_keep_leading_whitespace_in_every_backend(matrix):
+    code = [r for r in matrix.values() if r["code"]]
+    assert len(code) == 2
+    for result in code:
+        for backend in BACKENDS:
+            texts = [row[0]["text"] for row in result["outputs"][f"{backend} 1,1"]]
+            held_out = texts[:24]
+            # The targets are indented by four spaces; the models learned that.
+            indented = sum(t.startswith("    ") for t in held_out)
+            assert indented >= 20, (result["name"], backend, held_out)
+
+
+@pytest.mark.slow
+def test_matrix_models_are_not_trivial(matrix):
+    # Parity between constant outputs would prove little: translations differ by input.
+    for result in matrix.values():
+        texts = [row[0]["text"] for row in result["outputs"]["keras 1,1"]]
+        assert len(set(texts[:24])) >= 5, (result["name"], texts[:24])
