@@ -241,7 +241,7 @@ def ids_function(translator):
         tf.TensorSpec([], tf.int32, name="n_best"),
     ]
 
-    @tf.function(input_signature=specs)
+    @tf.function(input_signature=specs, autograph=False)
     def translate_ids(source_ids, max_length, beam_width, n_best):
         out = translator.translate_ids(
             tf.cast(source_ids, tf.int32), max_length, beam_width, n_best
@@ -330,7 +330,7 @@ def text_function(translator):
 
     specs = [TEXT_SPEC, SCALAR["max_length"], SCALAR["beam_width"], SCALAR["n_best"]]
 
-    @tf.function(input_signature=specs)
+    @tf.function(input_signature=specs, autograph=False)
     def translate_with_options(text, max_length, beam_width, n_best):
         return translator.text_to_text(text, max_length, beam_width, n_best, portable=True)
 

@@ -58,7 +58,9 @@ class Translator(tf.Module):
         self._s2s = Seq2Seq.from_model(model)
         self._tokenizer = tokenizer
         self._config = config
-        self.serving_default = tf.function(self._serving_default, input_signature=[TEXT_SPEC])
+        self.serving_default = tf.function(
+            self._serving_default, input_signature=[TEXT_SPEC], autograph=False
+        )
         self.translate_with_options = tf.function(
             self._translate_with_options,
             input_signature=[
@@ -67,6 +69,7 @@ class Translator(tf.Module):
                 SCALAR["beam_width"],
                 SCALAR["n_best"],
             ],
+            autograph=False,
         )
         self.translate_ids = tf.function(
             self._translate_ids,
@@ -76,8 +79,11 @@ class Translator(tf.Module):
                 SCALAR["beam_width"],
                 SCALAR["n_best"],
             ],
+            autograph=False,
         )
-        self.first_step_logits = tf.function(self._first_step_logits, input_signature=[IDS_SPEC])
+        self.first_step_logits = tf.function(
+            self._first_step_logits, input_signature=[IDS_SPEC], autograph=False
+        )
 
     def signatures(self) -> dict:
         """The concrete functions to export, keyed by signature name."""

@@ -5,10 +5,47 @@ Everything expensive is built once per session and kept tiny (vocab ~100, hidden
 """
 
 import os
+import subprocess
+import sys
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+
+PARITY_WORKERS = 2
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Starts the parity-matrix workers in the background if their tests will run.
+
+    The matrix (12 models trained and exported) is the costliest fixture; building it
+    from the start, at low priority, uses the CPU the rest of the session leaves idle.
+    """
+    if not any(item.module.__name__ == "test_parity_matrix" for item in items):
+        return
+    out = tempfile.mkdtemp(prefix="keras_s2s_parity_")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity_models.py")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    workers = []
+    for i in range(PARITY_WORKERS):
+        log = open(os.path.join(out, f"worker{i}.log"), "w")
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, script, out],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                preexec_fn=lambda: os.nice(10),
+            )
+        )
+    config._parity_matrix = (out, workers)
+
+
+def pytest_unconfigure(config):
+    for worker in getattr(config, "_parity_matrix", (None, []))[1]:
+        if worker.poll() is None:
+            worker.kill()
 
 
 @pytest.fixture(scope="session")

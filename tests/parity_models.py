@@ -1,14 +1,15 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
 """Builds the backend-parity matrix: tiny models trained, exported and run in every backend.
 
-Run by `test_parity_matrix.py` as two worker processes (the machine has two cores and
-training, tracing and tf2onnx are mostly single-threaded), each handling half of the
-matrix:
+`conftest.py` starts two of these workers, at low priority, as soon as the parity tests
+are collected, so the matrix builds on whatever CPU the rest of the test session leaves
+idle (tracing and tf2onnx are mostly single-threaded):
 
-    python tests/parity_models.py OUT_DIR NAME [NAME ...]
+    python tests/parity_models.py OUT_DIR
 
-For each model it writes `OUT_DIR/NAME.json`: for every backend and decoding setting,
-the ids, strings and scores of every parity input.
+Each worker claims the next unbuilt model (an atomic `mkdir`) until none is left, and
+writes `OUT_DIR/NAME.json`: for every backend and decoding setting, the ids, strings and
+scores of every parity input; a failure is written to `OUT_DIR/NAME.error`.
 """
 
 from __future__ import annotations
@@ -74,12 +75,44 @@ def inputs(test_sources) -> list[str]:
     return list(test_sources[:24]) + SPECIAL_INPUTS
 
 
+def train_lean(config, train_pairs, run_dir: str) -> None:
+    """Writes a run dir the way `training.train` does, with one plain `fit`.
+
+    The matrix tests the backends, not the training loop: this skips per-epoch
+    validation, resume checkpoints and logs, which would triple its cost.
+    """
+    import keras
+
+    from keras_s2s.integrity import write_run_checksums
+    from keras_s2s.models import build_model
+    from keras_s2s.pipeline import encode_pairs, make_dataset
+    from keras_s2s.tokenizer import Tokenizer
+    from keras_s2s.training import (
+        CONFIG_FILENAME,
+        KERAS_FILENAME,
+        RUN_FILES,
+        compile_model,
+        save_model,
+    )
+
+    os.makedirs(run_dir)
+    config.save(os.path.join(run_dir, CONFIG_FILENAME))
+    texts = [s for s, _ in train_pairs] + [t for _, t in train_pairs]
+    tokenizer = Tokenizer.train(texts, config.tokenizer)
+    tokenizer.save(run_dir)
+    keras.utils.set_random_seed(config.train.seed)
+    model = compile_model(build_model(config.model, tokenizer.vocab_size), config)
+    data = make_dataset(encode_pairs(train_pairs, tokenizer, config.data), config.train)
+    model.fit(data.shuffle(64, seed=config.train.seed), epochs=config.train.epochs, verbose=0)
+    save_model(model, os.path.join(run_dir, KERAS_FILENAME))
+    write_run_checksums(run_dir, RUN_FILES)
+
+
 def build(name: str, out_dir: str) -> dict:
     """Trains, exports and translates one matrix model; returns its results."""
     from keras_s2s.backends import load
     from keras_s2s.config import RunConfig
     from keras_s2s.exporting import FORMATS, export
-    from keras_s2s.training import train
 
     rnn, attention, layers, bidirectional, code = MATRIX[name]
     config = RunConfig().override(
@@ -93,17 +126,17 @@ def build(name: str, out_dir: str) -> dict:
         units=32,
         dropout=0.0,
         batch_size=32,
-        epochs=3,
-        learning_rate=1e-2,
+        epochs=4,
+        learning_rate=2e-2,
         max_source_length=24,
         max_target_length=20,
         normalization="identity" if code else "nmt_nfkc",
         seed=1,
     )
-    train_pairs, valid_pairs, test_sources = corpus(code)
+    train_pairs, _, test_sources = corpus(code)
     base = os.path.join(out_dir, name)
     started = time.perf_counter()
-    train(config, train_pairs, valid_pairs, os.path.join(base, "run"), verbose=0)
+    train_lean(config, train_pairs, os.path.join(base, "run"))
     trained = time.perf_counter()
     version = export(os.path.join(base, "run"), os.path.join(base, "export"), formats=FORMATS)
     exported = time.perf_counter()
@@ -125,16 +158,29 @@ def build(name: str, out_dir: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    out_dir, names = argv[0], argv[1:]
+    out_dir = argv[0]
+    import traceback
+
     import tensorflow as tf
 
-    # Two workers share two cores: one thread each.
+    # Two workers share two cores with the test session: one thread each.
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    for name in names:
-        results = build(name, out_dir)
-        with open(os.path.join(out_dir, f"{name}.json"), "w", encoding="utf-8") as f:
+    for name in MATRIX:
+        try:
+            os.mkdir(os.path.join(out_dir, f"{name}.claim"))
+        except FileExistsError:
+            continue  # the other worker has it
+        try:
+            results = build(name, out_dir)
+        except Exception:
+            with open(os.path.join(out_dir, f"{name}.error"), "w", encoding="utf-8") as f:
+                f.write(traceback.format_exc())
+            continue
+        tmp = os.path.join(out_dir, f"{name}.json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
             json.dump(results, f)
+        os.replace(tmp, os.path.join(out_dir, f"{name}.json"))
     return 0
 
 
