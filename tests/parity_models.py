@@ -59,6 +59,29 @@ SPECIAL_INPUTS = [
 ]
 
 
+def assert_same_nbest(want, got, *, tie: float = 1e-4, context=""):
+    """Asserts two n-best lists (dicts or objects with `ids` and `score`) are the same.
+
+    Two runtimes cannot order hypotheses whose scores are tied to within float
+    rounding (a degenerate model repeating "-09-09-09" scores permutations of the
+    same tokens within 1e-6): at the first position where the lists differ, the two
+    scores must be such a near-tie (`tie`), and the lists are compared up to there.
+    Everything before it must be identical.
+    """
+
+    def field(h, name):
+        return h[name] if isinstance(h, dict) else getattr(h, name)
+
+    assert len(want) == len(got), context
+    for i, (w, g) in enumerate(zip(want, got, strict=True)):
+        if field(w, "ids") != field(g, "ids"):
+            gap = abs(field(w, "score") - field(g, "score"))
+            assert gap < tie, (context, i, field(w, "ids"), field(g, "ids"), gap)
+            return False
+        assert abs(field(w, "score") - field(g, "score")) < tie, (context, i)
+    return True
+
+
 def corpus(code: bool):
     """The tiny generated corpus; `code` indents every target by four spaces."""
     from keras_s2s.corpora import generate_default_corpus

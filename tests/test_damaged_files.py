@@ -32,6 +32,8 @@ RUN_FILES = [
 VERSION_FILES = [
     ("metadata.json", ("savedmodel", "onnx", "onnx-text")),
     ("saved_model.pb", ("savedmodel",)),
+    ("fingerprint.pb", ("savedmodel",)),
+    ("assets.extra/tf_serving_warmup_requests", ("savedmodel",)),
     ("variables/variables.data-00000-of-00001", ("savedmodel",)),
     ("variables/variables.index", ("savedmodel",)),
     ("assets/tokenizer.model", ("savedmodel",)),
@@ -110,9 +112,7 @@ def test_the_table_covers_every_file_of_an_export(pristine):
     from keras_s2s.integrity import list_files
 
     listed = {rel for rel, _ in VERSION_FILES}
-    files = set(list_files(str(pristine / "version")))
-    # The warmup records are read by TF Serving only, never by keras-s2s.
-    assert files - listed == {"assets.extra/tf_serving_warmup_requests"}
+    assert set(list_files(str(pristine / "version"))) == listed
     run_listed = {rel for rel, _ in RUN_FILES}
     assert run_listed <= set(os.listdir(pristine / "run"))
 

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import onnx
 import pytest
+from parity_models import assert_same_nbest
 
 from keras_s2s.exporting import CONTRIB_DOMAIN
 
@@ -108,13 +109,11 @@ def test_strings_equal_the_savedmodel_exactly(
     got = onnx_text_results[f"{beam},{n_best}"]
     assert len(got) == len(expected) == len(sentences)
     for text, want, have in zip(sentences, expected, got, strict=True):
-        assert [h["text"] for h in have] == [h.text for h in want], text
-        assert [h["ids"] for h in have] == [h.ids for h in want], text
-        np.testing.assert_allclose(
-            [h["score"] for h in have], [h.score for h in want], rtol=1e-4, atol=1e-4
-        )
-        for h, w in zip(have, want, strict=True):
-            np.testing.assert_allclose(h["alignment"], w.alignment, atol=1e-4)
+        # Hypotheses tied to within float rounding may come in another order.
+        if assert_same_nbest(want, have, context=text):
+            assert [h["text"] for h in have] == [h.text for h in want], text
+            for h, w in zip(have, want, strict=True):
+                np.testing.assert_allclose(h["alignment"], w.alignment, atol=1e-4)
 
 
 def test_translations_are_not_all_alike(onnx_text_results):

@@ -164,8 +164,10 @@ def test_disk_full_inside_saved_model_save_is_one_error(exported, tmp_path):
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr[-2000:]
-    lines = proc.stderr.strip().splitlines()
+    # (TensorFlow's own C++ start-up lines are not the package's; the CLI issue owns them.)
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("keras-s2s:")]
     assert len(lines) == 1 and "cannot write the SavedModel" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
     assert "no space left" in lines[0].lower()
     assert os.listdir(tmp_path / "out") == []  # nothing published, no temporary left
 

@@ -97,8 +97,9 @@ def test_cli_reads_undecodable_stdin(exported):
 def never_ending(exported, tmp_path_factory):
     """The tiny model with its eos logit forced to -1e9, exported. Returns dirs."""
     from keras_s2s.exporting import export
+    from keras_s2s.integrity import write_run_checksums
     from keras_s2s.models import Seq2Seq
-    from keras_s2s.training import load_model
+    from keras_s2s.training import RUN_FILES, load_model, save_model
 
     run_dir = tmp_path_factory.mktemp("no_eos") / "run"
     shutil.copytree(exported[0], run_dir, ignore=shutil.ignore_patterns("backup", "logs"))
@@ -107,7 +108,8 @@ def never_ending(exported, tmp_path_factory):
     bias = projection.bias.numpy()
     bias[EOS_ID] = -1e9
     projection.bias.assign(bias)
-    model.save(run_dir / "model.keras")
+    save_model(model, str(run_dir / "model.keras"))
+    write_run_checksums(str(run_dir), RUN_FILES)  # a deliberate change, recorded
     version = export(str(run_dir), str(run_dir.parent / "models" / "no_eos"))
     return str(run_dir), version
 
@@ -120,7 +122,8 @@ def test_decoding_stops_after_exactly_max_length(never_ending, name, beam, parit
     out = model.translate_nbest(parity_sentences[:6], beam=beam, n_best=1, max_length=7)
     for row in out:
         assert len(row[0].ids) == 7 and EOS_ID not in row[0].ids
-    capped = model.translate_detailed(parity_sentences[:2], max_length=10_000)
+    # Without max_length, the model's own limit applies.
+    capped = model.translate_detailed(parity_sentences[:2])
     assert all(len(h.ids) == model.max_length for h in capped)
 
 
