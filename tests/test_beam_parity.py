@@ -6,7 +6,6 @@ import os
 import numpy as np
 import onnx
 import pytest
-
 from parity_models import assert_same_nbest
 
 import keras_s2s
