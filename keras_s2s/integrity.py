@@ -14,8 +14,9 @@ canonical JSON), so a flipped bit in the record is caught too. Loading verifies 
 files it is about to read against the record, so a damaged file is one clear error
 naming it instead of a crash deep in a native library or, worse, a model that silently
 translates differently (ONNX Runtime loads a model with flipped weight bits without
-complaint). Hashing costs about 1-2 ms per MB (SHA-256 in OpenSSL). Folders written
-before checksums existed carry no record and load unchecked.
+complaint). Hashing costs about 1 ms per MB (SHA-256 in OpenSSL: 45 MB in 0.05 s on
+the 2-core test machine). Folders written before checksums existed carry no record
+and load unchecked.
 
 This module is pure Python: the ONNX backends use it without TensorFlow.
 """
