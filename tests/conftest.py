@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 PARITY_WORKERS = 2
 
 
+@pytest.hookimpl(trylast=True)  # after -k / --deselect have removed what will not run
 def pytest_collection_modifyitems(session, config, items):
     """Starts the parity-matrix workers in the background if their tests will run.
 
