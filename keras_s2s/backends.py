@@ -135,7 +135,7 @@ def _as_int(name: str, value) -> int:
         raise ValueError(f"{name} must be an integer; got {value!r}") from None
 
 
-def check_options(beam, n_best, max_length, model_max_length: int) -> tuple[int, int, int]:
+def check_options(beam, n_best, max_length, model_max_length: int | None):
     """Validates decoding options; the same rule in every backend.
 
     Args:
@@ -143,7 +143,8 @@ def check_options(beam, n_best, max_length, model_max_length: int) -> tuple[int,
         n_best: Hypotheses per sentence, in [1, beam].
         max_length: Most tokens per translation, in [1, `model_max_length`], or None
             for the model's own limit.
-        model_max_length: The model's `decode.max_length`.
+        model_max_length: The model's `decode.max_length`; None checks only what does
+            not depend on the model (the CLI does that before loading it).
 
     Returns:
         `(beam, n_best, max_length)` as ints.
@@ -160,7 +161,9 @@ def check_options(beam, n_best, max_length, model_max_length: int) -> tuple[int,
     if max_length is None:
         return beam, n_best, model_max_length
     max_length = _as_int("max_length", max_length)
-    if not 1 <= max_length <= model_max_length:
+    if model_max_length is None and max_length < 1:
+        raise ValueError(f"max_length must be at least 1; got {max_length}")
+    if model_max_length is not None and not 1 <= max_length <= model_max_length:
         raise ValueError(
             f"max_length must be between 1 and this model's limit ({model_max_length}); "
             f"got {max_length}"

@@ -190,7 +190,7 @@ def _check_decoding_flags(args: argparse.Namespace) -> None:
 
     try:
         # The model's own length limit is checked once it is loaded.
-        check_options(args.beam, getattr(args, "n_best", 1), args.max_length, 1 << 30)
+        check_options(args.beam, getattr(args, "n_best", 1), args.max_length, None)
     except ValueError as e:
         raise CliError(str(e)) from None
 
