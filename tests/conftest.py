@@ -23,8 +23,11 @@ def pytest_collection_modifyitems(session, config, items):
     The matrix (12 models trained and exported) is the costliest fixture; building it
     from the start, at low priority, uses the CPU the rest of the session leaves idle.
     """
-    if not any(item.module.__name__ == "test_parity_matrix" for item in items):
+    matrix = [item for item in items if item.module.__name__ == "test_parity_matrix"]
+    if not matrix:
         return
+    # Run its tests last, so the workers have the whole session to use idle CPU.
+    items[:] = [item for item in items if item not in matrix] + matrix
     out = tempfile.mkdtemp(prefix="keras_s2s_parity_")
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity_models.py")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
