@@ -102,15 +102,22 @@ def positional_keys(model: keras.Model) -> dict[str, tf.Variable]:
 
 
 class TrainingState:
-    """Where a run stands: `epoch`, `batch` (batches done in that epoch) and bookkeeping."""
+    """Where a run stands: `epoch`, `batch` (batches done in that epoch) and bookkeeping.
 
-    def __init__(self, epoch=0, batch=0, best=math.inf, wait=0, history=None, finished=False):
+    `elapsed` is the wall time, in seconds, spent in `fit` so far (training and
+    validation, summed over resumes); a time budget is measured against it.
+    """
+
+    def __init__(
+        self, epoch=0, batch=0, best=math.inf, wait=0, history=None, finished=False, elapsed=0.0
+    ):
         self.epoch = epoch
         self.batch = batch
         self.best = best
         self.wait = wait
         self.history = history or {}
         self.finished = finished
+        self.elapsed = elapsed
 
     def to_dict(self) -> dict:
         return {
@@ -120,6 +127,7 @@ class TrainingState:
             "wait": self.wait,
             "history": self.history,
             "finished": self.finished,
+            "elapsed": self.elapsed,
         }
 
     @classmethod
@@ -132,6 +140,7 @@ class TrainingState:
             d.get("wait", 0),
             d.get("history", {}),
             d.get("finished", False),
+            d.get("elapsed", 0.0),
         )
 
 

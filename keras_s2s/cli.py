@@ -42,6 +42,13 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher-forcing-ratio", type=float)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--epochs", type=int)
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="MINUTES",
+        help="wall-clock budget of the whole run, across resumes; the learning rate "
+        "decays with it (0: none)",
+    )
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--max-source-length", type=int)
@@ -91,6 +98,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
         teacher_forcing_ratio=args.teacher_forcing_ratio,
         batch_size=args.batch_size,
         epochs=args.epochs,
+        time_budget_minutes=args.time_budget,
         learning_rate=args.learning_rate,
         seed=args.seed,
         max_source_length=args.max_source_length,

@@ -197,6 +197,11 @@ class TrainConfig:
             run) is bit-for-bit reproducible, at some cost in speed.
         strategy: `none`, `mirrored` (local devices) or `multiworker` (workers listed in
             `TF_CONFIG`); see `keras_s2s.distribute`.
+        time_budget_minutes: Wall-clock budget of the whole run, across epochs and
+            resumes (0: none). Training stops after the batch that crosses it, then
+            validates and saves. The learning rate follows the clock: held for the
+            first half of the budget, then decayed linearly to a tenth at its end. A
+            budgeted run is not bit-identical when resumed (the schedule follows time).
     """
 
     batch_size: int = 64
@@ -210,6 +215,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     deterministic: bool = False
     strategy: str = "none"
+    time_budget_minutes: float = 0.0
 
     def __post_init__(self):
         _check_choice("strategy", self.strategy, ("none", "mirrored", "multiworker"))
@@ -217,9 +223,19 @@ class TrainConfig:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate"):
             _check_positive(name, getattr(self, name))
-        if min(self.clipnorm, self.patience, self.bucket_width, self.checkpoint_steps) < 0:
+        if (
+            min(
+                self.clipnorm,
+                self.patience,
+                self.bucket_width,
+                self.checkpoint_steps,
+                self.time_budget_minutes,
+            )
+            < 0
+        ):
             raise ConfigError(
-                "clipnorm, patience, bucket_width and checkpoint_steps must not be negative"
+                "clipnorm, patience, bucket_width, checkpoint_steps and time_budget_minutes "
+                "must not be negative"
             )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import math
 import os
 import shutil
 import time
@@ -85,20 +86,70 @@ def data_fingerprint(pairs: Sequence[tuple[str, str]]) -> str:
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training once `seconds` have passed (the current batch finishes, and the
-    epoch is then validated and checkpointed as usual)."""
+    """A run-wide wall-clock budget that also drives the learning rate.
 
-    def __init__(self, seconds: float):
+    The clock starts at the first `fit` call and keeps running across the following
+    ones (`train` calls `fit` once per epoch, so validation and checkpointing count
+    too). It adds to the time already in the `TrainingState`, where it keeps the total,
+    so a resumed run goes on from where the stopped one was. Once
+    `seconds` have been spent, training stops after the current batch (the epoch is
+    then validated and checkpointed as usual).
+
+    With `peak_learning_rate`, the learning rate is set before every batch: held at the
+    peak for the first `hold` share of the budget, then decayed linearly to
+    `floor * peak` at its end.
+
+    Args:
+        seconds: The budget.
+        state: The run's `TrainingState`; its `elapsed` is read when the clock starts
+            and updated after every batch and epoch. None: a fresh clock.
+        peak_learning_rate: Drive the learning rate (None leaves it alone).
+        hold: Share of the budget at the peak rate.
+        floor: Final rate, as a share of the peak.
+    """
+
+    def __init__(self, seconds, state=None, peak_learning_rate=None, hold=0.5, floor=0.1):
         super().__init__()
-        self.seconds = seconds
+        self.seconds = float(seconds)
+        self.state = state if state is not None else TrainingState()
+        self.peak_learning_rate = peak_learning_rate
+        self.hold = hold
+        self.floor = floor
         self._start = None
+        self._spent_before = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent on the run so far."""
+        if self._start is None:
+            return self.state.elapsed
+        return self._spent_before + time.perf_counter() - self._start
+
+    def learning_rate(self, elapsed: float) -> float:
+        """The scheduled rate after `elapsed` seconds."""
+        done = elapsed / self.seconds
+        ramp = min(max((done - self.hold) / (1.0 - self.hold), 0.0), 1.0)
+        return self.peak_learning_rate * (1.0 - (1.0 - self.floor) * ramp)
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        if self._start is None:
+            self._spent_before = self.state.elapsed
+            self._start = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.peak_learning_rate is not None:
+            self.model.optimizer.learning_rate = self.learning_rate(self.elapsed)
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self._start >= self.seconds:
+        self.state.elapsed = self.elapsed
+        if self.state.elapsed >= self.seconds:
             self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.state.elapsed = self.elapsed  # validation time counts too
+
+    def on_train_end(self, logs=None):
+        self.state.elapsed = self.elapsed
 
 
 class ThroughputLogger(keras.callbacks.Callback):
@@ -306,7 +357,14 @@ def train(
     steps_per_epoch = int(make_epoch_dataset(train_data, config.train, 0).cardinality())
     history: dict[str, list] = {}
     nan = False
+    budget = config.train.time_budget_minutes * 60.0
+    # Without a budget the clock only counts (metrics.json's fit_seconds).
+    clock = TimeBudget(
+        budget or math.inf, state, peak_learning_rate=config.train.learning_rate if budget else None
+    )
     while not state.finished and state.epoch < config.train.epochs:
+        if budget and state.elapsed >= budget:
+            break
         epoch = state.epoch
         ds = make_epoch_dataset(train_data, config.train, epoch, skip_batches=state.batch)
         # A resumed epoch trains only its remaining batches (approximately this share).
@@ -324,6 +382,7 @@ def train(
             callbacks=[
                 *([ScalarLogs()] if distributed else []),
                 *_log_callbacks(run_dir, train_data.target_tokens * share),
+                clock,  # before `resume`, so a checkpoint records the time spent
                 resume,
                 *callbacks,
             ],
@@ -380,6 +439,7 @@ def train(
         "history": state.history,
         "target_tokens_per_second": state.history.get("target_tokens_per_second", []),
         "train_data_sha256": data_fingerprint(train_pairs),
+        "fit_seconds": round(state.elapsed, 1),
     }
     write_json_atomic(os.path.join(run_dir, METRICS_FILENAME), metrics)
     write_run_checksums(run_dir, RUN_FILES)

@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import time
 
 import keras
 import numpy as np
@@ -77,3 +78,65 @@ def test_data_fingerprint_changes_with_content():
     assert a == data_fingerprint([("a", "b")])
     assert a != data_fingerprint([("a", "c")])
     assert a != data_fingerprint([("a\tb", "")])
+
+
+class _BatchClock(keras.callbacks.Callback):
+    """Records when each training batch ends and how long the longest one took."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+        self.longest = 0.0
+        self._begin = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._begin = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.ends.append(now)
+        self.longest = max(self.longest, now - self._begin)
+
+
+def test_time_budget_stops_the_run_within_budget_plus_one_batch(
+    tmp_path, small_corpus, tiny_config
+):
+    budget_minutes = 0.1  # 6 s: several epochs' worth of this corpus would take longer
+    config = tiny_config.override(epochs=1000, time_budget_minutes=budget_minutes)
+    clock = _BatchClock()
+    first_fit = []
+
+    class FitStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            if not first_fit:
+                first_fit.append(time.perf_counter())
+
+    result = train(
+        config,
+        small_corpus.train,
+        small_corpus.valid,
+        str(tmp_path),
+        verbose=0,
+        callbacks=[FitStart(), clock],
+    )
+    budget = budget_minutes * 60
+    last_batch_end = clock.ends[-1] - first_fit[0]
+    assert result.metrics["epochs_run"] < 1000
+    # The last batch started before the budget ran out, and ended at most one batch later
+    # (validation time between the fit calls counts against the budget too).
+    assert last_batch_end <= budget + clock.longest + 0.5
+    assert result.metrics["fit_seconds"] >= budget
+    assert os.path.isfile(os.path.join(str(tmp_path), "model.keras"))
+
+
+def test_time_budget_decays_the_learning_rate_with_the_clock():
+    from keras_s2s.checkpointing import TrainingState
+    from keras_s2s.training import TimeBudget
+
+    clock = TimeBudget(100.0, TrainingState(elapsed=30.0), peak_learning_rate=1e-3)
+    assert clock.elapsed == 30.0  # a resumed run starts from the time already spent
+    assert clock.learning_rate(0.0) == pytest.approx(1e-3)
+    assert clock.learning_rate(50.0) == pytest.approx(1e-3)
+    assert clock.learning_rate(75.0) == pytest.approx(0.55e-3)
+    assert clock.learning_rate(100.0) == pytest.approx(1e-4)
+    assert clock.learning_rate(500.0) == pytest.approx(1e-4)
