@@ -62,6 +62,12 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
         help="divide Luong scores by sqrt(units) (default: off)",
     )
     p.add_argument("--input-feeding", action="store_true", default=None)
+    p.add_argument(
+        "--target-vocabulary",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="restrict the decoder to the pieces of the training targets (default: off)",
+    )
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--checkpoint-steps", type=int, help="batches between resume checkpoints")
     p.add_argument(
@@ -107,6 +113,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
         luong_score=args.luong_score,
         luong_scaled=args.luong_scaled,
         input_feeding=args.input_feeding,
+        target_vocabulary=args.target_vocabulary,
         label_smoothing=args.label_smoothing,
         checkpoint_steps=args.checkpoint_steps,
         strategy=args.strategy,

@@ -81,6 +81,11 @@ class ModelConfig:
             see `layers.LuongAttention`).
         input_feeding: Feed the previous attentional vector to the next decoder step
             (attention only; training then runs step by step, which is slower).
+        target_vocabulary: Restrict the decoder (its embedding and output layer) to the
+            pieces that occur in the training targets. With a vocabulary shared by two
+            languages the output layer, the costliest layer, shrinks by about half;
+            the decoder can then only write pieces it was trained to write. The
+            tokenizer and the ids every signature takes and returns stay the joint ones.
     """
 
     rnn: str = "gru"
@@ -95,6 +100,7 @@ class ModelConfig:
     luong_score: str = "general"
     luong_scaled: bool = False
     input_feeding: bool = False
+    target_vocabulary: bool = False
 
     def __post_init__(self):
         _check_choice("rnn", self.rnn, RNN_TYPES)

@@ -68,8 +68,13 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
     def call(self, y_true, y_pred):
         ce, mask = _token_cross_entropy(y_true, y_pred)
         if self.label_smoothing:
-            # Cross-entropy against the uniform distribution, at the real tokens only.
-            uniform = -tf.reduce_mean(tf.nn.log_softmax(y_pred, axis=-1), axis=-1) * mask
+            # Cross-entropy against the uniform distribution, at the real tokens only:
+            # -mean(log_softmax) = logsumexp - mean(logits), and logsumexp is
+            # ce + logits[label], so the fused cross-entropy kernel's result is reused
+            # instead of a second log-softmax over the whole vocabulary.
+            labels = tf.cast(y_true, tf.int32)
+            label_logits = tf.gather(y_pred, labels, axis=-1, batch_dims=2)
+            uniform = ce + (label_logits - tf.reduce_mean(y_pred, axis=-1)) * mask
             ce = (1.0 - self.label_smoothing) * ce + self.label_smoothing * uniform
         return tf.reduce_sum(ce) / tf.maximum(_global_sum(tf.reduce_sum(mask)), 1.0)
 

@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from keras_s2s.config import PAD_ID, ModelConfig
 from keras_s2s.layers import make_attention
+from keras_s2s.losses import MaskedAccuracy, Perplexity
 
 _PACKAGE = "keras_s2s"
 
@@ -177,6 +178,9 @@ class Decoder(keras.layers.Layer):
         memory_dim: Width of the encoder outputs (`units`, or `2 * units` for a
             bidirectional encoder).
         luong_scaled: Divide Luong scores by `sqrt(units)`.
+        target_ids: For a decoder restricted to a target vocabulary: the joint id of each
+            decoder id (`vocab_size` of them, the special ids first, see
+            `keras_s2s.pipeline.target_vocabulary`). None: decoder ids are joint ids.
         **kwargs: Standard `keras.layers.Layer` arguments.
 
     Call args:
@@ -206,9 +210,15 @@ class Decoder(keras.layers.Layer):
         input_feeding=False,
         memory_dim=None,
         luong_scaled=False,
+        target_ids=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if target_ids is not None and len(target_ids) != vocab_size:
+            raise ValueError(
+                f"target_ids has {len(target_ids)} ids for a vocab_size of {vocab_size}"
+            )
+        self.target_ids = None if target_ids is None else [int(i) for i in target_ids]
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.units = units
@@ -378,20 +388,70 @@ class Decoder(keras.layers.Layer):
             input_feeding=self.input_feeding,
             memory_dim=self.memory_dim,
             luong_scaled=self.luong_scaled,
+            target_ids=self.target_ids,
         )
         return config
 
+    def to_joint_ids(self, ids):
+        """Maps decoder ids (any shape, int32) to the tokenizer's joint ids."""
+        if self.target_ids is None:
+            return ids
+        return tf.gather(tf.constant(self.target_ids, tf.int32), ids)
 
-def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -> keras.Model:
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Seq2SeqModel(keras.Model):
+    """The functional training model, with token metrics computed on validation only.
+
+    It owns two metrics, `token_accuracy` and `perplexity` (`keras_s2s.losses`), and
+    updates them in `evaluate` and in `fit`'s validation, not in the training step:
+    they are another pass over the `[batch, time, vocab]` logits of every batch (about
+    15% of a training step on Multi30k, bench/README.md). Training logs carry `loss`
+    alone; validation logs carry `val_loss`, `val_token_accuracy`, `val_perplexity`.
+    Compile it with a loss and no metrics (`keras_s2s.training.compile_model`).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token_metrics = [MaskedAccuracy(), Perplexity()]
+        self._loss_only = False
+
+    def train_step(self, data):
+        # A Python flag read while train_step is traced: the graph gets no metric ops.
+        self._loss_only = True
+        try:
+            return super().train_step(data)
+        finally:
+            self._loss_only = False
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self._loss_only:
+            # Through get_metrics_result, which distributed training adapts.
+            results = self.get_metrics_result()
+            return {"loss": results["loss"]}
+        for metric in self.token_metrics:
+            metric.update_state(y, y_pred)
+        return super().compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+
+def build_model(
+    config: ModelConfig,
+    vocab_size: int,
+    seed: int | None = None,
+    target_ids: list[int] | None = None,
+) -> keras.Model:
     """Builds the teacher-forced training model (not compiled).
 
     Args:
         config: Architecture.
-        vocab_size: Size of the shared source/target vocabulary.
+        vocab_size: Size of the tokenizer's (joint) vocabulary.
         seed: Seed for the scheduled-sampling coin.
+        target_ids: The decoder's vocabulary as joint ids, when it is restricted
+            (`config.target_vocabulary`); decoder inputs and logits are then in that
+            space, `len(target_ids)` wide.
 
     Returns:
-        A functional `keras.Model` mapping `{"source_ids", "decoder_input_ids"}` (int32,
+        A functional `Seq2SeqModel` mapping `{"source_ids", "decoder_input_ids"}` (int32,
         0-padded) to logits `[batch, target_time, vocab_size]`.
     """
     source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
@@ -407,7 +467,7 @@ def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -
         name=ENCODER_NAME,
     )
     decoder = Decoder(
-        vocab_size,
+        len(target_ids) if target_ids is not None else vocab_size,
         config.embedding_dim,
         config.units,
         num_layers=config.decoder_layers,
@@ -420,6 +480,7 @@ def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -
         luong_scaled=config.luong_scaled,
         input_feeding=config.input_feeding,
         memory_dim=config.units * (2 if config.bidirectional else 1),
+        target_ids=target_ids,
         name=DECODER_NAME,
     )
     memory, states = encoder(source_ids)
@@ -429,7 +490,7 @@ def build_model(config: ModelConfig, vocab_size: int, seed: int | None = None) -
         logits = decoder(
             decoder_input_ids, initial_state=states, memory=memory, source_ids=source_ids
         )
-    return keras.Model(
+    return Seq2SeqModel(
         {"source_ids": source_ids, "decoder_input_ids": decoder_input_ids},
         logits,
         name="seq2seq",

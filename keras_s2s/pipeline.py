@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, DataConfig, TrainConfig
+from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, DataConfig, TrainConfig
 from keras_s2s.tokenizer import Tokenizer
 
 # Sentences are tokenized in chunks of this size: big enough to amortise the graph
@@ -53,6 +53,33 @@ class Encoded:
     def target_tokens(self) -> int:
         """Number of label tokens (everything after sos), the unit of throughput."""
         return int(sum(len(t) - 1 for t in self.target))
+
+
+SPECIAL_IDS = (PAD_ID, UNK_ID, SOS_ID, EOS_ID)
+
+
+def target_vocabulary(encoded: Encoded) -> list[int]:
+    """The joint ids a decoder restricted to the training targets needs.
+
+    Returns:
+        The special ids first, then every id that occurs in a target, ascending. As
+        the special ids are 0-3, each keeps its value in the restricted space; the
+        decoder's id `i` is the joint id `result[i]`.
+    """
+    assert SPECIAL_IDS == tuple(range(len(SPECIAL_IDS)))  # the mapping relies on it
+    seen = np.unique(np.concatenate(encoded.target)) if len(encoded) else np.array([], int)
+    return list(SPECIAL_IDS) + [int(i) for i in seen if i >= len(SPECIAL_IDS)]
+
+
+def to_target_space(encoded: Encoded, target_ids: Sequence[int]) -> Encoded:
+    """`encoded` with its targets renumbered into the restricted decoder space.
+
+    Target ids outside `target_ids` (in validation data, say) become unk.
+    """
+    top = max(max(target_ids), max((int(t.max()) for t in encoded.target if len(t)), default=0))
+    lookup = np.full(top + 1, UNK_ID, np.int32)
+    lookup[np.asarray(target_ids)] = np.arange(len(target_ids), dtype=np.int32)
+    return dataclasses.replace(encoded, target=[lookup[t] for t in encoded.target])
 
 
 def _tokenize_all(tokenizer: Tokenizer, texts: Sequence[str]) -> list[np.ndarray]:

@@ -43,9 +43,15 @@ from keras_s2s.distribute import (
     shard_by_data,
 )
 from keras_s2s.integrity import ModelPathError, write_json_atomic, write_run_checksums
-from keras_s2s.losses import MaskedAccuracy, MaskedSparseCategoricalCrossentropy, Perplexity
+from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.models import build_model
-from keras_s2s.pipeline import encode_pairs, make_dataset, make_epoch_dataset
+from keras_s2s.pipeline import (
+    encode_pairs,
+    make_dataset,
+    make_epoch_dataset,
+    target_vocabulary,
+    to_target_space,
+)
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -181,12 +187,15 @@ class ThroughputLogger(keras.callbacks.Callback):
 
 
 def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
-    """Compiles with Adam, global-norm clipping, the masked loss and token metrics."""
+    """Compiles with Adam, global-norm clipping and the masked loss.
+
+    The token metrics belong to the model (`keras_s2s.models.Seq2SeqModel`), which
+    computes them on validation data only.
+    """
     clip = {"global_clipnorm": config.train.clipnorm} if config.train.clipnorm else {}
     model.compile(
         optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
         loss=MaskedSparseCategoricalCrossentropy(config.train.label_smoothing),
-        metrics=[MaskedAccuracy(), Perplexity()],
     )
     return model
 
@@ -332,12 +341,25 @@ def train(
 
     train_data = encode_pairs(train_pairs, tokenizer, config.data)
     valid_data = encode_pairs(valid_pairs, tokenizer, config.data)
+    target_ids = None
+    if config.model.target_vocabulary:
+        # A pure function of the tokenizer and the training data, so a resumed run
+        # rebuilds the same decoder.
+        target_ids = target_vocabulary(train_data)
+        train_data = to_target_space(train_data, target_ids)
+        valid_data = to_target_space(valid_data, target_ids)
     valid_ds = make_dataset(valid_data, config.train)
     distributed = is_distributed(strategy)
 
     with strategy.scope():
         model = compile_model(
-            build_model(config.model, tokenizer.vocab_size, seed=config.train.seed), config
+            build_model(
+                config.model,
+                tokenizer.vocab_size,
+                seed=config.train.seed,
+                target_ids=target_ids,
+            ),
+            config,
         )
         model.optimizer.build(model.trainable_variables)
     if distributed:
@@ -427,6 +449,7 @@ def train(
         "steps_per_epoch": steps_per_epoch,
         "stopped_on_nan": nan,
         "vocab_size": tokenizer.vocab_size,
+        "target_vocab_size": len(target_ids) if target_ids else tokenizer.vocab_size,
         "parameters": int(best.count_params()),
         "train_pairs": len(train_data),
         "valid_pairs": len(valid_data),

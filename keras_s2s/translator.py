@@ -163,11 +163,12 @@ class Translator(tf.Module):
     def _translate_ids(self, source_ids, max_length, beam_width, n_best):
         source_ids = source_ids[:, : self._config.data.max_source_length]
         result = self.decode(source_ids, max_length, beam_width, n_best)
+        ids = self._s2s.decoder.to_joint_ids(result.ids)  # a restricted decoder's ids
         alignments = result.alignments
         if alignments is None:
             shape = tf.concat([tf.shape(result.ids), tf.shape(source_ids)[1:2]], axis=0)
             alignments = tf.zeros(shape, tf.float32)
-        return {"ids": result.ids, "scores": result.scores, "alignments": alignments}
+        return {"ids": ids, "scores": result.scores, "alignments": alignments}
 
     def _translate_with_options(self, text, max_length, beam_width, n_best):
         return self.text_to_text(text, max_length, beam_width, n_best)
@@ -204,7 +205,8 @@ class Translator(tf.Module):
         return {"translation": out["translations"][:, 0], "score": out["scores"][:, 0]}
 
     def _first_step_logits(self, source_ids):
-        """Logits of the first decoding step, `[batch, vocab]` (for parity checks)."""
+        """Logits of the first decoding step, `[batch, decoder vocab]` (for parity
+        checks); with a target vocabulary, column `i` is the piece `target_ids[i]`."""
         states = self._s2s.encode(source_ids[:, : self._config.data.max_source_length])
         sos = tf.fill([tf.shape(source_ids)[0]], tf.constant(SOS_ID, tf.int32))
         logits = self._s2s.step(sos, states)[0]

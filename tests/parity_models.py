@@ -39,6 +39,10 @@ MATRIX = {
     "lstm-luong-2": ("lstm", "luong", 2, True, False),
 }
 
+# Models whose decoder is restricted to the training targets' pieces
+# (ModelConfig.target_vocabulary): ids map back to joint ids inside every graph.
+TARGET_VOCABULARY = {"gru-bahdanau-2", "gru-luong-2", "lstm-none-1", "lstm-luong-2"}
+
 SETTINGS = ((1, 1), (3, 2))  # (beam, n_best)
 BACKENDS = ("keras", "savedmodel", "onnx", "onnx-text")
 
@@ -108,7 +112,12 @@ def train_lean(config, train_pairs, run_dir: str) -> None:
 
     from keras_s2s.integrity import write_run_checksums
     from keras_s2s.models import build_model
-    from keras_s2s.pipeline import encode_pairs, make_dataset
+    from keras_s2s.pipeline import (
+        encode_pairs,
+        make_dataset,
+        target_vocabulary,
+        to_target_space,
+    )
     from keras_s2s.tokenizer import Tokenizer
     from keras_s2s.training import (
         CONFIG_FILENAME,
@@ -124,8 +133,15 @@ def train_lean(config, train_pairs, run_dir: str) -> None:
     tokenizer = Tokenizer.train(texts, config.tokenizer)
     tokenizer.save(run_dir)
     keras.utils.set_random_seed(config.train.seed)
-    model = compile_model(build_model(config.model, tokenizer.vocab_size), config)
-    data = make_dataset(encode_pairs(train_pairs, tokenizer, config.data), config.train)
+    encoded = encode_pairs(train_pairs, tokenizer, config.data)
+    target_ids = None
+    if config.model.target_vocabulary:
+        target_ids = target_vocabulary(encoded)
+        encoded = to_target_space(encoded, target_ids)
+    model = compile_model(
+        build_model(config.model, tokenizer.vocab_size, target_ids=target_ids), config
+    )
+    data = make_dataset(encoded, config.train)
     model.fit(data.shuffle(64, seed=config.train.seed), epochs=config.train.epochs, verbose=0)
     save_model(model, os.path.join(run_dir, KERAS_FILENAME))
     write_run_checksums(run_dir, RUN_FILES)
@@ -154,6 +170,7 @@ def build(name: str, out_dir: str) -> dict:
         max_source_length=24,
         max_target_length=20,
         normalization="identity" if code else "nmt_nfkc",
+        target_vocabulary=name in TARGET_VOCABULARY,
         seed=1,
     )
     train_pairs, _, test_sources = corpus(code)

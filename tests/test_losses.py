@@ -70,3 +70,21 @@ def test_label_smoothing_matches_the_formula_and_ignores_padding():
     noisy[LABELS == 0] = 50.0
     assert float(loss(LABELS, noisy)) == pytest.approx(want, rel=1e-5)
     assert MaskedSparseCategoricalCrossentropy.from_config(loss.get_config()).label_smoothing == eps
+
+
+def test_label_smoothing_gradient_is_softmax_minus_the_smoothed_target():
+    import tensorflow as tf
+
+    eps = 0.1
+    loss = MaskedSparseCategoricalCrossentropy(label_smoothing=eps)
+    logits = tf.constant(LOGITS)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        value = loss(LABELS, logits)
+    grad = tape.gradient(value, logits).numpy()
+    mask = (LABELS != 0)[..., None]
+    softmax = np.exp(LOGITS) / np.exp(LOGITS).sum(-1, keepdims=True)
+    onehot = np.eye(LOGITS.shape[-1])[LABELS]
+    target = (1 - eps) * onehot + eps / LOGITS.shape[-1]
+    want = (softmax - target) * mask / mask.sum()
+    np.testing.assert_allclose(grad, want, atol=1e-6)

@@ -144,3 +144,54 @@ def test_direct_layer_save_load(tmp_path):
     m.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(again(x), m(x), rtol=1e-6, atol=1e-6)
+
+
+TARGET_IDS = [0, 1, 2, 3, 7, 9, 12, 30]
+
+
+def test_a_target_vocabulary_decoder_speaks_in_its_own_ids_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    m = build_model(CONFIGS["gru"], VOCAB, target_ids=TARGET_IDS)
+    batch = _batch()
+    batch["decoder_input_ids"] = batch["decoder_input_ids"] % len(TARGET_IDS)
+    assert m(batch).shape == (6, 5, len(TARGET_IDS))
+    decoder = Seq2Seq.from_model(m).decoder
+    np.testing.assert_array_equal(
+        decoder.to_joint_ids(tf.constant([[4, 5, 7, 0], [3, 2, 1, 6]])),
+        [[7, 9, 30, 0], [3, 2, 1, 12]],
+    )
+    config = decoder.get_config()
+    assert config["target_ids"] == TARGET_IDS and config["vocab_size"] == len(TARGET_IDS)
+    assert Decoder.from_config(config).get_config() == config
+    path = tmp_path / "model.keras"
+    m.save(path)
+    again = keras.models.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(again(batch), m(batch), rtol=1e-6, atol=1e-6)
+    assert Seq2Seq.from_model(again).decoder.target_ids == TARGET_IDS
+
+
+def test_a_decoder_without_target_ids_uses_joint_ids():
+    decoder = Decoder(VOCAB, 8, 16)
+    ids = tf.constant([[5, 39, 0]])
+    assert decoder.to_joint_ids(ids) is ids
+    with pytest.raises(ValueError, match="target_ids has 3 ids for a vocab_size of 40"):
+        Decoder(VOCAB, 8, 16, target_ids=[0, 1, 2])
+
+
+def test_token_metrics_are_computed_on_validation_only(tiny_config):
+    from keras_s2s.models import Seq2SeqModel
+
+    keras.utils.set_random_seed(0)
+    m = compile_model(build_model(CONFIGS["gru"], VOCAB), tiny_config)
+    assert isinstance(m, Seq2SeqModel)
+    batch = _batch()
+    labels = np.roll(batch["decoder_input_ids"], -1, axis=1)
+    history = m.fit(batch, labels, validation_data=(batch, labels), epochs=1, verbose=0)
+    assert sorted(history.history) == [
+        "loss",
+        "val_loss",
+        "val_perplexity",
+        "val_token_accuracy",
+    ]
+    scores = m.evaluate(batch, labels, verbose=0, return_dict=True)
+    assert 0.0 <= scores["token_accuracy"] <= 1.0 and scores["perplexity"] > 1.0

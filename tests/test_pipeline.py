@@ -84,3 +84,27 @@ def test_empty_corpus_is_an_error(tokenizer):
     enc = encode_pairs([], tokenizer, DataConfig())
     with pytest.raises(ValueError, match="empty corpus"):
         make_dataset(enc, TrainConfig())
+
+
+def test_target_vocabulary_lists_the_special_ids_then_the_target_ids():
+    from keras_s2s.pipeline import Encoded, target_vocabulary, to_target_space
+
+    enc = Encoded(
+        source=[np.array([40, 41]), np.array([42])],
+        target=[np.array([SOS_ID, 9, 5, EOS_ID]), np.array([SOS_ID, 5, 17, EOS_ID])],
+        truncated_sources=0,
+        truncated_targets=0,
+    )
+    ids = target_vocabulary(enc)
+    assert ids == [0, 1, 2, 3, 5, 9, 17]
+    mapped = to_target_space(enc, ids)
+    assert [t.tolist() for t in mapped.target] == [[SOS_ID, 5, 4, EOS_ID], [SOS_ID, 4, 6, EOS_ID]]
+    assert [s.tolist() for s in mapped.source] == [[40, 41], [42]]
+    other = Encoded(
+        source=[np.array([40])],
+        target=[np.array([SOS_ID, 9, 33, EOS_ID])],
+        truncated_sources=0,
+        truncated_targets=0,
+    )
+    # A piece the training targets never had (validation data, say) becomes unk.
+    assert to_target_space(other, ids).target[0].tolist() == [SOS_ID, 5, 1, EOS_ID]

@@ -140,3 +140,19 @@ def test_time_budget_decays_the_learning_rate_with_the_clock():
     assert clock.learning_rate(75.0) == pytest.approx(0.55e-3)
     assert clock.learning_rate(100.0) == pytest.approx(1e-4)
     assert clock.learning_rate(500.0) == pytest.approx(1e-4)
+
+
+def test_a_target_vocabulary_run_decodes_to_joint_ids(tmp_path, small_corpus, tiny_config):
+    import keras_s2s
+
+    config = tiny_config.override(target_vocabulary=True, epochs=2)
+    result = train(config, small_corpus.train, small_corpus.valid, str(tmp_path), verbose=0)
+    m = result.metrics
+    assert 4 < m["target_vocab_size"] < m["vocab_size"]
+    model = keras_s2s.load(str(tmp_path), "keras")
+    tokenizer = Tokenizer.load(str(tmp_path))
+    sources = [s for s, _ in small_corpus.valid[:8]]
+    for row in model.translate_nbest(sources, beam=2, n_best=2):
+        for hyp in row:
+            assert hyp.text == tokenizer.decode([hyp.ids])[0]
+            assert max(hyp.ids) < m["vocab_size"]
