@@ -266,17 +266,38 @@ def compile_keras(model, config, *, metrics=True, **compile_kwargs):
 class KerasRunner:
     """One compiled Keras model: warm-up once, then timed `fit` calls."""
 
-    def __init__(self, config, vocab_size, *, prefetch=True, metrics=True, **compile_kwargs):
+    def __init__(
+        self,
+        config,
+        vocab_size,
+        *,
+        prefetch=True,
+        metrics=True,
+        legacy=False,
+        target_ids=None,
+        **compile_kwargs,
+    ):
         import keras
+        import numpy as np
 
+        from keras_s2s.config import UNK_ID
         from keras_s2s.models import build_model
 
         keras.utils.set_random_seed(config.train.seed)
         self.prefetch = prefetch
-        self.model = build_model(config.model, vocab_size, seed=config.train.seed)
+        self.model = build_model(
+            config.model, vocab_size, seed=config.train.seed, target_ids=target_ids
+        )
+        self.lookup = None
+        if target_ids is not None:  # batches arrive in joint ids
+            self.lookup = np.full(vocab_size, UNK_ID, np.int32)
+            self.lookup[np.asarray(target_ids)] = np.arange(len(target_ids), dtype=np.int32)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            compile_keras(self.model, config, metrics=metrics, **compile_kwargs)
+            if legacy:
+                self.model = compile_legacy(self.model, config)
+            else:
+                compile_keras(self.model, config, metrics=metrics, **compile_kwargs)
         self.compile_warnings = sorted({str(w.message) for w in caught})
         self.model.optimizer.build(self.model.trainable_variables)
 
@@ -294,14 +315,71 @@ class KerasRunner:
             def on_epoch_end(self, epoch, logs=None):
                 marks["end"] = time.perf_counter()
 
-        ds = keras_dataset(batches, self.prefetch)
+        ds = keras_dataset(self.mapped(batches), self.prefetch)
         t0 = time.perf_counter()
         self.model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[Clock()])
         return marks["end"] - marks["first"], time.perf_counter() - t0
 
+    def mapped(self, batches):
+        """The batches in this model's decoder ids (a target vocabulary renumbers them)."""
+        if self.lookup is None:
+            return batches
+        return [(src, self.lookup[dec], self.lookup[lab]) for src, dec, lab in batches]
+
+    def token_cross_entropy(self, batches) -> float:
+        """Mean cross-entropy (no label smoothing) per label token over `batches`."""
+        import numpy as np
+
+        total, count = 0.0, 0
+        for src, dec, lab in self.mapped(batches):
+            logits = np.asarray(
+                self.model({"source_ids": src, "decoder_input_ids": dec}, training=False),
+                np.float64,
+            )
+            top = logits.max(-1, keepdims=True)
+            logz = np.log(np.exp(logits - top).sum(-1)) + top[..., 0]
+            picked = np.take_along_axis(logits, lab[..., None], -1)[..., 0]
+            mask = lab != 0
+            total += float(((logz - picked) * mask).sum())
+            count += int(mask.sum())
+        return total / count
+
     @property
     def jit_compile(self):
         return bool(self.model.jit_compile)
+
+
+def compile_legacy(model, config):
+    """Training as the package compiled it before the speed work (the fp32 baseline):
+    a plain functional model whose train step also updates the token metrics, and label
+    smoothing through a second log-softmax over the vocabulary."""
+    import keras
+    import tensorflow as tf
+
+    from keras_s2s.losses import MaskedAccuracy, Perplexity
+
+    eps = config.train.label_smoothing
+
+    class LegacyLoss(keras.losses.Loss):
+        def __init__(self):
+            super().__init__(reduction="sum", name="legacy_loss")
+
+        def call(self, y_true, y_pred):
+            labels = tf.cast(y_true, tf.int32)
+            mask = tf.cast(tf.not_equal(labels, 0), y_pred.dtype)
+            ce = keras.losses.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
+            uniform = -tf.reduce_mean(tf.nn.log_softmax(y_pred, axis=-1), axis=-1)
+            loss = ((1.0 - eps) * ce + eps * uniform) * mask
+            return tf.reduce_sum(loss) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+    plain = keras.Model(model.inputs, model.outputs)  # keras.Model: metrics in the step
+    clip = {"global_clipnorm": config.train.clipnorm} if config.train.clipnorm else {}
+    plain.compile(
+        optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
+        loss=LegacyLoss(),
+        metrics=[MaskedAccuracy(), Perplexity()],
+    )
+    return plain
 
 
 def _torch_worker(conn, threads):  # the worker process's entry point (spawned)
@@ -648,16 +726,33 @@ def gemm_rates(config, vocab_size, batch, torch_runner, iters: int = 20) -> dict
         tb = tf.constant(rng.standard_normal((k, n), dtype=np.float32))
         flops = 2.0 * m * k * n
         tf_s = time_calls(lambda ta=ta, tb=tb: matmul(ta, tb), iters, warm=3)
+        ha, hb = tf.cast(ta, tf.bfloat16), tf.cast(tb, tf.bfloat16)
+        bf16_s = time_calls(lambda ha=ha, hb=hb: matmul(ha, hb), iters, warm=3)
         out[name] = {
             "shape_mkn": [m, k, n],
             "tensorflow_gflops": round(flops / tf_s / 1e9, 1),
+            "tensorflow_bf16_gflops": round(flops / bf16_s / 1e9, 1),
             "pytorch_gflops": round(flops / torch_s[name] / 1e9, 1),
         }
     out["how"] = (
         f"mean of {iters} calls of tf.function(tf.linalg.matmul) and torch.mm on random "
-        "float32 matrices (the TF figure includes one function-call overhead per product)"
+        "float32 matrices, and of the TF matmul on the same matrices cast to bfloat16 "
+        "(the TF figures include one function-call overhead per product)"
     )
+    out["cpu_bf16_flags"] = cpu_bf16_flags()
     return out
+
+
+def cpu_bf16_flags() -> list[str]:
+    """The CPU's bfloat16 instruction flags (/proc/cpuinfo): none means bf16 is emulated."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next(
+                (line.split(":", 1)[1].split() for line in f if line.startswith("flags")), []
+            )
+    except OSError:
+        return []
+    return sorted(f for f in flags if "bf16" in f)
 
 
 _OP_TYPE = None
@@ -787,10 +882,11 @@ def tf_op_profile(keras_runner, batch, steps: int) -> dict:
 # --------------------------------------------------------------------------- part 1
 
 
-def prepare_config(name, overrides, train_pairs, n_draw):
-    """RunConfig, tokenizer (trained on the training pairs) and the drawn batches."""
+def prepare_config(name, overrides, train_pairs, n_draw, valid_pairs=()):
+    """RunConfig, tokenizer (trained on the training pairs), the drawn batches, the
+    training targets' vocabulary and the validation batches."""
     from keras_s2s.config import RunConfig
-    from keras_s2s.pipeline import encode_pairs
+    from keras_s2s.pipeline import encode_pairs, make_dataset, target_vocabulary
     from keras_s2s.tokenizer import Tokenizer
 
     config = RunConfig().override(**overrides)
@@ -816,6 +912,15 @@ def prepare_config(name, overrides, train_pairs, n_draw):
         },
         "bucketed": draw_batches(bucketed, n_draw),
         "unbucketed": draw_batches(unbucketed, n_draw),
+        "target_ids": target_vocabulary(encoded),
+        "valid": [
+            (x["source_ids"].numpy(), x["decoder_input_ids"].numpy(), y.numpy())
+            for x, y in make_dataset(
+                encode_pairs(valid_pairs, tokenizer, config.data), config.train
+            )
+        ]
+        if valid_pairs
+        else [],
     }
 
 
@@ -1007,10 +1112,70 @@ def try_variants(prep, args, base, keras_base, warm, timed) -> list[dict]:
     return tried
 
 
-def run_comparison(args, train_pairs) -> dict:
+def default_vs_fp32_baseline(prep, args) -> dict:
+    """The package's training against the training before the speed work, side by side.
+
+    Both start from the same weights and train on the same batches, taking turns per
+    repeat: `default` is `compile_model(build_model(...))` for the recipe's config (a
+    target vocabulary if the recipe asks for one), `fp32_baseline` is `compile_legacy`
+    on the full joint vocabulary. Afterwards both are scored on the validation batches
+    (cross-entropy per token, without label smoothing, whose value depends on the
+    vocabulary size).
+    """
+    config, vocab = prep["config"], prep["vocab_size"]
+    target_ids = prep["target_ids"] if config.model.target_vocabulary else None
+    w = args.warmup
+    warm, timed = prep["bucketed"][:w], prep["bucketed"][w:]
+    runners = {
+        "fp32_baseline": KerasRunner(config, vocab, legacy=True),
+        "default": KerasRunner(config, vocab, target_ids=target_ids),
+    }
+    log(f"default vs fp32 baseline: {len(timed)} timed batches x {args.repeats}")
+    figures = measure(runners, warm, timed, args.repeats)
+    per_repeat = [
+        round(b / d, 3)
+        for b, d in zip(
+            figures["fp32_baseline"]["seconds_per_repeat"],
+            figures["default"]["seconds_per_repeat"],
+            strict=True,
+        )
+    ]
+    updates = len(warm) + len(timed) * args.repeats
+    valid_ce = {name: round(r.token_cross_entropy(prep["valid"]), 4) for name, r in runners.items()}
+    ratio = (
+        figures["default"]["tokens_per_second"]["median"]
+        / figures["fp32_baseline"]["tokens_per_second"]["median"]
+    )
+    return {
+        "default": {
+            **figures["default"],
+            "setting": "keras_s2s.training.compile_model(build_model(...)): loss-only train "
+            "step, one fused cross-entropy"
+            + (f", target vocabulary of {len(target_ids)} pieces" if target_ids else ""),
+        },
+        "fp32_baseline": {
+            **figures["fp32_baseline"],
+            "setting": "compile_legacy: metrics in the train step, label smoothing through "
+            f"a second log-softmax, joint vocabulary of {vocab}",
+        },
+        "default_over_fp32_baseline": round(ratio, 3),
+        "per_repeat_ratios": per_repeat,
+        "updates_each": updates,
+        "valid_token_cross_entropy": valid_ce,
+        # Signed: a target vocabulary starts lower (ln 3,956 vs ln 8,000 at init), so the
+        # gate is that the default is not worse than the baseline by more than 0.02.
+        "valid_cross_entropy_default_minus_baseline": round(
+            valid_ce["default"] - valid_ce["fp32_baseline"], 4
+        ),
+    }
+
+
+def run_comparison(args, train_pairs, valid_pairs=()) -> dict:
     n_draw = args.warmup + args.batches
     label, overrides = headline_overrides(args.tiny, args.batch_size)
-    prep = prepare_config("headline", overrides, train_pairs, n_draw)
+    prep = prepare_config("headline", overrides, train_pairs, n_draw, valid_pairs)
+    log("=== default training vs the fp32 baseline ===")
+    speed_gate = default_vs_fp32_baseline(prep, args)
     log("=== headline config ===")
     headline = compare_config(prep, args, variants=not args.skip_variants, profile=True)
     headline["config_source"] = label
@@ -1021,7 +1186,7 @@ def run_comparison(args, train_pairs) -> dict:
         log("=== default config ===")
         default = compare_config(prep_d, args, variants=False, profile=False)
         default["config_source"] = label_d
-    return {"headline": headline, "default_config": default, "prep": prep}
+    return {"headline": headline, "default_config": default, "prep": prep, "speed": speed_gate}
 
 
 def in_process_check(prep, args) -> dict:
@@ -1233,7 +1398,9 @@ def main(argv=None):
     }
     if not args.skip_comparison:
         log(f"data: {desc}, {len(train_pairs)} training pairs")
-        part = run_comparison(args, train_pairs)
+        part = run_comparison(args, train_pairs, valid_pairs)
+        report["default_vs_fp32_baseline"] = part["speed"]
+        report["default_over_fp32_baseline"] = part["speed"]["default_over_fp32_baseline"]
         runtime = part["headline"]["pytorch"]["runtime"]
         report["machine"]["versions"]["torch"] = runtime["torch_version"]
         report["keras_vs_pytorch"] = {

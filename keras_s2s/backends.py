@@ -177,11 +177,20 @@ class Backend:
 
     name = ""
 
-    def __init__(self, path: str, max_source_length: int, max_length: int, attention: bool):
+    def __init__(
+        self,
+        path: str,
+        max_source_length: int,
+        max_length: int,
+        attention: bool,
+        beam_width: int = 1,
+    ):
         self.path = path
         self.max_source_length = max_source_length
         self.max_length = max_length
         self.attention = attention
+        # The model's own default (`decode.beam_width`), as `serving_default` uses it.
+        self.beam_width = beam_width
 
     def _run(self, texts: list[str], max_length: int, beam: int, n_best: int):
         """Returns (strings [b][n], ids [b, n, t], scores [b, n], alignments or None)."""
@@ -191,29 +200,35 @@ class Backend:
         self,
         texts,
         *,
-        beam: int = 1,
+        beam: int | None = None,
         n_best: int = 1,
         max_length: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        beam_width: int | None = None,
     ):
         """Translates text; returns the `n_best` best hypotheses of each, best first.
 
         Args:
             texts: A sentence (`str` or `bytes`) or a sequence of them (see the input
                 rule in the module docstring).
-            beam: Beam width, 1 to 64 (1 is greedy search).
+            beam: Beam width, 1 to 64 (1 is greedy search). Default: the model's own
+                `decode.beam_width`, the one `serving_default` uses.
             n_best: Hypotheses per sentence, 1 to `beam`.
             max_length: Most tokens per translation, 1 to the model's limit (default:
                 the model's limit).
             batch_size: Sentences per call to the model.
+            beam_width: Another name for `beam` (the signatures' input name).
 
         Returns:
             `list[Hypothesis]` for one sentence, else one such list per sentence.
 
         Raises:
-            ValueError: on an option out of range.
+            ValueError: on an option out of range, or both `beam` and `beam_width`.
             TypeError: on input that is not text.
         """
+        if beam is not None and beam_width is not None:
+            raise ValueError("give beam or beam_width, not both")
+        beam = next((b for b in (beam, beam_width) if b is not None), self.beam_width)
         beam, n_best, limit = check_options(beam, n_best, max_length, self.max_length)
         batch_size = _as_int("batch_size", batch_size)
         if batch_size < 1:
@@ -248,8 +263,8 @@ class Backend:
 class _IdsBackend(Backend):
     """A backend fed with ids tokenized in Python by SentencePiece."""
 
-    def __init__(self, path, tokenizer, max_source_length, max_length, attention):
-        super().__init__(path, max_source_length, max_length, attention)
+    def __init__(self, path, tokenizer, max_source_length, max_length, attention, beam_width=1):
+        super().__init__(path, max_source_length, max_length, attention, beam_width)
         self.tokenizer = tokenizer
 
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
@@ -276,6 +291,7 @@ class _GraphBackend(Backend):
             config.data.max_source_length,
             config.decode.max_length,
             config.model.attention != "none",
+            config.decode.beam_width,
         )
         self._tf = tf
         self.tokenizer = tokenizer
@@ -516,6 +532,7 @@ class OnnxBackend(_IdsBackend):
             config["max_source_length"],
             config["max_length"],
             config.get("attention", "none") != "none",
+            config.get("beam_width", 1),
         )
         self.session = _onnx_session(onnx_path, threads)
 
@@ -543,6 +560,7 @@ class OnnxTextBackend(Backend):
             config["max_source_length"],
             config["max_length"],
             config.get("attention", "none") != "none",
+            config.get("beam_width", 1),
         )
         self.session = _onnx_session(onnx_path, threads, custom_ops=True)
         self._tokenizer_path = config["tokenizer_path"]

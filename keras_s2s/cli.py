@@ -202,10 +202,13 @@ def _read_lines(texts: list[str]) -> list[str]:
 def _check_decoding_flags(args: argparse.Namespace) -> None:
     """The model-independent part of `backends.check_options`, before anything loads."""
     from keras_s2s.backends import check_options
+    from keras_s2s.config import MAX_BEAM_WIDTH
 
     try:
-        # The model's own length limit is checked once it is loaded.
-        check_options(args.beam, getattr(args, "n_best", 1), args.max_length, None)
+        # The model's own length limit and default beam are checked once it is loaded.
+        n_best = getattr(args, "n_best", 1)
+        beam = args.beam if args.beam is not None else min(max(n_best, 1), MAX_BEAM_WIDTH)
+        check_options(beam, n_best, args.max_length, None)
     except ValueError as e:
         raise CliError(str(e)) from None
 
@@ -378,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
     p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
     p.add_argument("--backend", choices=BACKENDS)
-    p.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    p.add_argument(
+        "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
+    )
     p.add_argument("--n-best", type=int, default=1, help="hypotheses per sentence (JSON)")
     p.add_argument("--max-length", type=int)
     p.add_argument("--plot-attention", metavar="DIR", help="write one heatmap PNG per sentence")
@@ -390,7 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source-file", required=True)
     p.add_argument("--reference-file", required=True)
     p.add_argument("--backend", choices=BACKENDS)
-    p.add_argument("--beam", type=int, default=1)
+    p.add_argument(
+        "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
+    )
     p.add_argument("--max-length", type=int)
     p.set_defaults(func=cmd_evaluate)
 

@@ -37,7 +37,7 @@ def evaluate(
     sources: Sequence[str],
     references: Sequence[str],
     *,
-    beam: int = 1,
+    beam: int | None = None,
     max_length: int | None = None,
 ) -> dict:
     """Translates `sources` with a loaded model and scores the output.
@@ -46,7 +46,7 @@ def evaluate(
         model: A loaded backend (`keras_s2s.load`).
         sources: Source sentences.
         references: One reference per source.
-        beam: Beam width.
+        beam: Beam width (default: the model's own `decode.beam_width`).
         max_length: Most tokens per translation (default: the model's limit).
 
     Returns:

@@ -44,6 +44,7 @@ MATRIX = {
 TARGET_VOCABULARY = {"gru-bahdanau-2", "gru-luong-2", "lstm-none-1", "lstm-luong-2"}
 
 SETTINGS = ((1, 1), (3, 2))  # (beam, n_best)
+DEFAULT_BEAM = 3
 BACKENDS = ("keras", "savedmodel", "onnx", "onnx-text")
 
 # Whitespace at both ends, tabs, newlines, NUL, empty and whitespace-only strings.
@@ -102,8 +103,9 @@ def inputs(test_sources) -> list[str]:
     return list(test_sources[:24]) + SPECIAL_INPUTS
 
 
-def train_lean(config, train_pairs, run_dir: str) -> None:
-    """Writes a run dir the way `training.train` does, with one plain `fit`.
+def train_lean(config, train_pairs, run_dir: str) -> list[int] | None:
+    """Writes a run dir the way `training.train` does, with one plain `fit`; returns
+    the decoder's target vocabulary (None when it is not restricted).
 
     The matrix tests the backends, not the training loop: this skips per-epoch
     validation, resume checkpoints and logs, which would triple its cost.
@@ -145,6 +147,7 @@ def train_lean(config, train_pairs, run_dir: str) -> None:
     model.fit(data.shuffle(64, seed=config.train.seed), epochs=config.train.epochs, verbose=0)
     save_model(model, os.path.join(run_dir, KERAS_FILENAME))
     write_run_checksums(run_dir, RUN_FILES)
+    return target_ids
 
 
 def build(name: str, out_dir: str) -> dict:
@@ -171,17 +174,24 @@ def build(name: str, out_dir: str) -> dict:
         max_target_length=20,
         normalization="identity" if code else "nmt_nfkc",
         target_vocabulary=name in TARGET_VOCABULARY,
+        beam_width=DEFAULT_BEAM,  # the exported default, which a call without beam= uses
         seed=1,
     )
     train_pairs, _, test_sources = corpus(code)
     base = os.path.join(out_dir, name)
     started = time.perf_counter()
-    train_lean(config, train_pairs, os.path.join(base, "run"))
+    target_ids = train_lean(config, train_pairs, os.path.join(base, "run"))
     trained = time.perf_counter()
     version = export(os.path.join(base, "run"), os.path.join(base, "export"), formats=FORMATS)
     exported = time.perf_counter()
     texts = inputs(test_sources)
-    results = {"name": name, "code": code, "inputs": texts, "outputs": {}}
+    results = {
+        "name": name,
+        "code": code,
+        "target_vocab_size": len(target_ids) if target_ids else None,
+        "inputs": texts,
+        "outputs": {},
+    }
     for backend in BACKENDS:
         model = load(os.path.join(base, "run") if backend == "keras" else version, backend)
         for beam, n_best in SETTINGS:
@@ -189,6 +199,10 @@ def build(name: str, out_dir: str) -> dict:
             results["outputs"][f"{backend} {beam},{n_best}"] = [
                 [{"text": h.text, "ids": h.ids, "score": h.score} for h in row] for row in rows
             ]
+        rows = model.translate_nbest(texts)  # no options: the model's own defaults
+        results["outputs"][f"{backend} default"] = [
+            [{"text": h.text, "ids": h.ids, "score": h.score} for h in row] for row in rows
+        ]
     results["seconds"] = {
         "train": trained - started,
         "export": exported - trained,

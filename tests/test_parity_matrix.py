@@ -2,7 +2,8 @@
 """Every backend gives the same ids and strings: a matrix of tiny trained models.
 
 GRU and LSTM, without attention / Bahdanau / Luong, 1 and 2 layers, bidirectional in
-some, two of them with identity normalization and indented targets. Each model is
+some, two of them with identity normalization and indented targets, four with a decoder
+restricted to the target vocabulary. Each model is
 trained, exported (SavedModel, ONNX ids graph, text-to-text ONNX) and run in keras,
 savedmodel, onnx and onnx-text at beam 1 and beam 3 (n_best 2) by
 `tests/parity_models.py`, in two background workers that `conftest.py` starts when
@@ -15,7 +16,7 @@ import shutil
 
 import numpy as np
 import pytest
-from parity_models import BACKENDS, MATRIX, SETTINGS
+from parity_models import BACKENDS, DEFAULT_BEAM, MATRIX, SETTINGS, TARGET_VOCABULARY
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +96,29 @@ def test_matrix_models_are_not_trivial(matrix):
         best = [row[0] for row in result["outputs"]["keras 1,1"]]
         assert len({h["text"] for h in best}) >= 2, result["name"]
         assert len({round(h["score"], 4) for h in best}) >= 12, result["name"]
+
+
+@pytest.mark.slow
+def test_a_call_without_options_uses_the_exported_beam_in_every_backend(matrix):
+    # Every matrix model is exported with decode.beam_width = DEFAULT_BEAM; a call that
+    # names no beam gets that beam search (what serving_default returns), not greedy.
+    assert DEFAULT_BEAM == SETTINGS[1][0]
+    for result in matrix.values():
+        for backend in BACKENDS:
+            default = result["outputs"][f"{backend} default"]
+            beam = result["outputs"][f"{backend} {DEFAULT_BEAM},{SETTINGS[1][1]}"]
+            assert [row[0]["ids"] for row in default] == [row[0]["ids"] for row in beam], (
+                result["name"],
+                backend,
+            )
+
+
+@pytest.mark.slow
+def test_target_vocabulary_models_return_joint_ids(matrix):
+    restricted = [r for r in matrix.values() if r["target_vocab_size"]]
+    assert {r["name"] for r in restricted} == TARGET_VOCABULARY
+    for result in restricted:
+        ids = {i for row in result["outputs"]["keras 3,2"] for h in row for i in h["ids"]}
+        # Ids past the restricted vocabulary's size can only be joint ids: the decoder's
+        # own ids were mapped back (the parity test compares them across backends).
+        assert max(ids) >= result["target_vocab_size"], result["name"]
