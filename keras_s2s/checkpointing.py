@@ -106,10 +106,19 @@ class TrainingState:
 
     `elapsed` is the wall time, in seconds, spent in `fit` so far (training and
     validation, summed over resumes); a time budget is measured against it.
+    `data_sha256` identifies the training data the run was started on.
     """
 
     def __init__(
-        self, epoch=0, batch=0, best=math.inf, wait=0, history=None, finished=False, elapsed=0.0
+        self,
+        epoch=0,
+        batch=0,
+        best=math.inf,
+        wait=0,
+        history=None,
+        finished=False,
+        elapsed=0.0,
+        data_sha256=None,
     ):
         self.epoch = epoch
         self.batch = batch
@@ -118,6 +127,7 @@ class TrainingState:
         self.history = history or {}
         self.finished = finished
         self.elapsed = elapsed
+        self.data_sha256 = data_sha256
 
     def to_dict(self) -> dict:
         return {
@@ -128,6 +138,7 @@ class TrainingState:
             "history": self.history,
             "finished": self.finished,
             "elapsed": self.elapsed,
+            "data_sha256": self.data_sha256,
         }
 
     @classmethod
@@ -141,6 +152,7 @@ class TrainingState:
             d.get("history", {}),
             d.get("finished", False),
             d.get("elapsed", 0.0),
+            d.get("data_sha256"),
         )
 
 

@@ -42,7 +42,12 @@ from keras_s2s.distribute import (
     prepare_model,
     shard_by_data,
 )
-from keras_s2s.integrity import ModelPathError, write_json_atomic, write_run_checksums
+from keras_s2s.integrity import (
+    RUN_CHECKSUMS,
+    ModelPathError,
+    write_json_atomic,
+    write_run_checksums,
+)
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.models import build_model
 from keras_s2s.pipeline import (
@@ -238,29 +243,55 @@ def save_model(model: keras.Model, path: str) -> None:
 RUN_FILES = (CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME, METRICS_FILENAME)
 
 
+# Settings a run may change when it is resumed: how long to train and how to decode.
+# Everything else (model, tokenizer, data handling, optimisation) must stay the same.
+RESUMABLE_CHANGES = {
+    ("train", "epochs"),
+    ("train", "patience"),
+    ("train", "time_budget_minutes"),
+    ("train", "checkpoint_steps"),
+} | {("decode", f.name) for f in dataclasses.fields(RunConfig().decode)}
+
+
 def prepare_run_dir(run_dir: str, config: RunConfig) -> None:
     """Creates the run dir and saves the config, or checks it against a saved one.
 
+    A resumed run may change only `RESUMABLE_CHANGES` (train longer, decode otherwise);
+    the saved `config.json` is then updated to the new settings.
+
     Raises:
-        RunDirError: if the run dir holds a run made with a different config.
+        RunDirError: if the run dir holds a run made with another config.
     """
     os.makedirs(run_dir, exist_ok=True)
     path = os.path.join(run_dir, CONFIG_FILENAME)
-    if os.path.exists(path):
-        saved = RunConfig.load(path)
-        if saved != config:
-            changed = [
-                f"{section}.{key}"
-                for section, values in config.to_dict().items()
-                for key, value in values.items()
-                if saved.to_dict()[section][key] != value
-            ]
-            raise RunDirError(
-                f"{run_dir} holds a run with a different config ({', '.join(changed)}); "
-                "use a new --run-dir or the same settings to resume"
-            )
-    else:
+    if not os.path.exists(path):
         config.save(path)
+        return
+    saved = RunConfig.load(path)
+    if saved == config:
+        return
+    changed = [
+        (section, key)
+        for section, values in config.to_dict().items()
+        for key, value in values.items()
+        if saved.to_dict()[section][key] != value
+    ]
+    fixed = [
+        f"{section}.{key}" for section, key in changed if (section, key) not in RESUMABLE_CHANGES
+    ]
+    if fixed:
+        raise RunDirError(
+            f"{run_dir} holds a run with a different config ({', '.join(fixed)}); "
+            "use a new --run-dir or the same settings to resume"
+        )
+    logger.warning(
+        "%s: resuming with new settings (%s)",
+        run_dir,
+        ", ".join(f"{s}.{k}" for s, k in changed),
+    )
+    config.save(path)
+    if os.path.exists(os.path.join(run_dir, RUN_CHECKSUMS)):
+        write_run_checksums(run_dir, RUN_FILES)
 
 
 def load_or_train_tokenizer(
@@ -373,6 +404,14 @@ def train(
         state = store.restore() or TrainingState()
     except CheckpointError as e:
         raise RunDirError(f"{e}; rerun with --restart to start this run over") from None
+    fingerprint = data_fingerprint(train_pairs)
+    if state.data_sha256 is None:
+        state.data_sha256 = fingerprint
+    elif state.data_sha256 != fingerprint:
+        raise RunDirError(
+            f"{run_dir} was trained on other data (SHA-256 {state.data_sha256[:12]}..., "
+            f"this data {fingerprint[:12]}...); use a new --run-dir for new data"
+        )
     if state.epoch or state.batch:
         logger.warning("resuming %s at epoch %d, batch %d", run_dir, state.epoch + 1, state.batch)
     keras_path = os.path.join(run_dir, KERAS_FILENAME)
@@ -461,7 +500,7 @@ def train(
         },
         "history": state.history,
         "target_tokens_per_second": state.history.get("target_tokens_per_second", []),
-        "train_data_sha256": data_fingerprint(train_pairs),
+        "train_data_sha256": fingerprint,
         "fit_seconds": round(state.elapsed, 1),
     }
     write_json_atomic(os.path.join(run_dir, METRICS_FILENAME), metrics)
