@@ -37,7 +37,7 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding-dim", type=int)
     p.add_argument("--units", type=int)
     p.add_argument("--layers", type=int, help="encoder and decoder layers")
-    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument("--dropout", type=float)
     p.add_argument("--teacher-forcing-ratio", type=float)
     p.add_argument("--batch-size", type=int)
@@ -61,7 +61,7 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="divide Luong scores by sqrt(units) (default: off)",
     )
-    p.add_argument("--input-feeding", action="store_true", default=None)
+    p.add_argument("--input-feeding", action=argparse.BooleanOptionalAction, default=None)
     p.add_argument(
         "--target-vocabulary",
         action=argparse.BooleanOptionalAction,
@@ -78,7 +78,7 @@ def _add_train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bucket-width", type=int, help="length-bucket width in tokens (0: off)")
     p.add_argument(
         "--deterministic",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
         help="TensorFlow op determinism (bit-reproducible, slower)",
     )
@@ -123,7 +123,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
         length_penalty=args.length_penalty,
         format=getattr(args, "format", None),
         valid_fraction=getattr(args, "valid_fraction", None),
-        skip_bad_lines=getattr(args, "skip_bad_lines", None) or None,
+        skip_bad_lines=getattr(args, "skip_bad_lines", None),
     )
 
 
@@ -167,6 +167,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     """`keras-s2s train`: reads the corpus, trains, writes the run dir."""
     from keras_s2s.data import split_holdout
 
+    if args.format is None and not args.config and args.train:
+        from keras_s2s.data import CorpusError, infer_format
+
+        try:
+            args.format = infer_format(args.train)  # .tsv or .jsonl; else the default
+        except CorpusError:
+            pass
     config = _config_from_args(args)
     if config.data.format == "parallel":
         if not (args.source_file and args.target_file):
@@ -360,7 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--valid-source-file", help="validation source side (parallel)")
     p.add_argument("--valid-target-file", help="validation target side (parallel)")
     p.add_argument("--valid-fraction", type=float, help="held-out share (default 0.05)")
-    p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed lines")
+    p.add_argument(
+        "--skip-bad-lines",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip malformed lines (default: stop at the first one)",
+    )
     p.add_argument(
         "--restart",
         action="store_true",

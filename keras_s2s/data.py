@@ -504,10 +504,11 @@ def write_pairs(pairs: Sequence[tuple[str, str]], path: PathLike, format: str = 
 
 
 def infer_format(path: PathLike) -> str:
-    """Guesses the corpus format from the file name.
+    """Infers the corpus format from an unambiguous file name.
 
-    ``.tsv`` and ``.txt`` give ``tsv``; ``.jsonl`` and ``.json`` give
-    ``jsonl``. A trailing ``.gz`` is ignored and case does not matter.
+    ``.tsv`` gives ``tsv`` and ``.jsonl`` gives ``jsonl``; a trailing ``.gz`` is
+    ignored and case does not matter. Other names (``.txt`` may be TSV or Anki,
+    ``.json`` a single document) are not guessed.
 
     Args:
         path: The corpus file name.
@@ -522,9 +523,9 @@ def infer_format(path: PathLike) -> str:
     if name.endswith(".gz"):
         name = name[:-3]
     suffix = os.path.splitext(name)[1]
-    if suffix in (".tsv", ".txt"):
+    if suffix == ".tsv":
         return "tsv"
-    if suffix in (".jsonl", ".json"):
+    if suffix == ".jsonl":
         return "jsonl"
     raise CorpusError(
         path,

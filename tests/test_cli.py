@@ -157,3 +157,36 @@ def test_export_errors_exit_2_with_one_line(exported, tmp_path, capsys):
         "(expected savedmodel, onnx, onnx-text)\n"
     )
     assert not os.path.exists(out)
+
+
+def test_no_flags_switch_off_what_a_config_switched_on(tmp_path):
+    from keras_s2s.cli import _config_from_args, build_parser
+    from keras_s2s.config import RunConfig
+
+    path = str(tmp_path / "c.json")
+    RunConfig().override(
+        bidirectional=True, input_feeding=True, deterministic=True, skip_bad_lines=True
+    ).save(path)
+    args = build_parser().parse_args(
+        ["train", "--run-dir", "r", "--config", path]
+        + ["--no-bidirectional", "--no-input-feeding", "--no-deterministic", "--no-skip-bad-lines"]
+    )
+    config = _config_from_args(args)
+    assert not config.model.bidirectional and not config.model.input_feeding
+    assert not config.train.deterministic and not config.data.skip_bad_lines
+    unchanged = _config_from_args(
+        build_parser().parse_args(["train", "--run-dir", "r", "--config", path])
+    )
+    assert unchanged.model.bidirectional and unchanged.data.skip_bad_lines
+
+
+def test_a_jsonl_training_file_is_read_as_jsonl_without_format(tmp_path):
+    lines = [json.dumps({"source": f"{i} plus {i}", "target": f"{2 * i}"}) for i in range(40)]
+    path = _write(tmp_path / "pairs.jsonl", "\n".join(lines) + "\n")
+    r = _cli(
+        "train", "--train", path, "--run-dir", str(tmp_path / "run"), "--epochs", "1",
+        "--tokenizer", "char", "--units", "8", "--embedding-dim", "4",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["data"]["format"] == "jsonl"
