@@ -326,10 +326,14 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
     """`keras-s2s quickstart`: train, export, translate the test split with every backend."""
     from keras_s2s.quickstart import run_quickstart
 
-    config = _config_from_args(args, base=quickstart_config())
-    result = run_quickstart(config, args.run_dir, args.out)
+    result = run_quickstart(_quickstart_run_config(args), args.run_dir, args.out)
     print(json.dumps(result))
     return 0
+
+
+def _quickstart_run_config(args: argparse.Namespace):
+    """`--config` replaces the quickstart's own settings; flags override either."""
+    return _config_from_args(args, base=None if args.config else quickstart_config())
 
 
 def quickstart_config():

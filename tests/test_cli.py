@@ -190,3 +190,18 @@ def test_a_jsonl_training_file_is_read_as_jsonl_without_format(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["data"]["format"] == "jsonl"
+
+
+def test_quickstart_honours_config(tmp_path):
+    from keras_s2s.cli import _quickstart_run_config, build_parser, quickstart_config
+    from keras_s2s.config import RunConfig
+
+    path = str(tmp_path / "c.json")
+    RunConfig().override(units=24, epochs=2).save(path)
+
+    def config_of(*argv):
+        return _quickstart_run_config(build_parser().parse_args(["quickstart", *argv]))
+
+    assert config_of() == quickstart_config()
+    assert config_of("--config", path) == RunConfig.load(path)
+    assert config_of("--config", path, "--epochs", "3").train.epochs == 3
