@@ -143,7 +143,7 @@ def _read(path, config, target_path=None):
     return result.pairs
 
 
-def _print_training_summary(result) -> None:
+def _print_training_summary(result, label_smoothing: float, elapsed: float) -> None:
     m = result.metrics
     t = m["truncated"]
     print(
@@ -156,11 +156,18 @@ def _print_training_summary(result) -> None:
             + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in t.items())
         )
     v = m["valid"]
+    smoothing = label_smoothing or 0.0
+    loss_kind = f"label-smoothed ({smoothing:g}) " if smoothing else ""
     print(
-        f"validation: loss {v['loss']:.4f}, token accuracy {v['token_accuracy']:.4f}, "
-        f"perplexity {v['perplexity']:.3f}"
+        f"validation: {loss_kind}loss {v['loss']:.4f}, token accuracy "
+        f"{v['token_accuracy']:.4f}, perplexity {v['perplexity']:.3f} (exp of the "
+        "cross-entropy without smoothing)"
     )
-    print(f"run dir: {result.run_dir}")
+    minutes, seconds = divmod(int(round(elapsed)), 60)
+    print(
+        f"trained {m['epochs_run']} epoch(s) in {minutes} min {seconds} s; run dir: {result.run_dir}"
+    )
+    print(f'next: keras-s2s translate --model {result.run_dir} "..."')
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -191,10 +198,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_pairs = pairs
     else:
         train_pairs, valid = split_holdout(pairs, config.data.valid_fraction, config.train.seed)
+    import time
+
     from keras_s2s.training import train
 
+    start = time.perf_counter()
     result = train(config, train_pairs, valid, args.run_dir, restart=args.restart)
-    _print_training_summary(result)
+    _print_training_summary(result, config.train.label_smoothing, time.perf_counter() - start)
     return 0
 
 

@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 
@@ -191,6 +192,30 @@ class ThroughputLogger(keras.callbacks.Callback):
             logs["target_tokens_per_second"] = self.target_tokens / max(elapsed, 1e-9)
 
 
+class _OneEpochPerFit(keras.callbacks.Callback):
+    """Ends a `fit` call after its first epoch.
+
+    `train` calls `fit` once per epoch (each epoch has its own dataset) with `epochs`
+    set to the run's total, so Keras' progress output reads "Epoch N/M". Listed last,
+    it records whether an earlier callback asked to stop (`stop_requested`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.stop_requested = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.stop_requested = bool(self.model.stop_training)
+        self.model.stop_training = True
+
+
+def _fit_verbosity(verbose):
+    """Keras progress bars on a terminal, one line per epoch otherwise (a log file)."""
+    if verbose != "auto":
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
     """Compiles with Adam, global-norm clipping and the masked loss.
 
@@ -343,7 +368,8 @@ def train(
         train_pairs: `(source, target)` training pairs.
         valid_pairs: Validation pairs (for early stopping and checkpoint selection).
         run_dir: Output directory.
-        verbose: Keras `fit` verbosity (progress bars by default).
+        verbose: Keras `fit` verbosity. "auto": progress bars when stdout is a
+            terminal, else one line per epoch (Keras' `verbose=2`), for log files.
         callbacks: Extra Keras callbacks for every `fit` call; one that sets
             `model.stop_training` ends the run after the current epoch's validation.
         restart: Delete the run dir's resume checkpoints and start from epoch 0. Without
@@ -435,21 +461,23 @@ def train(
         resume = ResumeCheckpoint(
             store, state, config.train.checkpoint_steps, start_batch=state.batch
         )
+        one_epoch = _OneEpochPerFit()
         fit = model.fit(
             ds,
             validation_data=valid_ds,
             initial_epoch=epoch,
-            epochs=epoch + 1,
+            epochs=config.train.epochs,
             callbacks=[
                 *([ScalarLogs()] if distributed else []),
                 *_log_callbacks(run_dir, train_data.target_tokens * share),
                 clock,  # before `resume`, so a checkpoint records the time spent
                 resume,
                 *callbacks,
+                one_epoch,
             ],
             # The epoch dataset is already in its (seed, epoch) order.
             shuffle=False,
-            verbose=verbose,
+            verbose=_fit_verbosity(verbose),
         )
         if resume.nan:
             nan = True
@@ -472,7 +500,7 @@ def train(
         else:
             state.wait += 1
             state.finished = state.wait >= config.train.patience
-        state.finished = state.finished or bool(model.stop_training)
+        state.finished = state.finished or one_epoch.stop_requested
         store.save(state)
 
     if not os.path.exists(keras_path):

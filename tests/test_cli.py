@@ -180,16 +180,27 @@ def test_no_flags_switch_off_what_a_config_switched_on(tmp_path):
     assert unchanged.model.bidirectional and unchanged.data.skip_bad_lines
 
 
-def test_a_jsonl_training_file_is_read_as_jsonl_without_format(tmp_path):
+def test_training_to_a_file_logs_one_line_per_epoch_and_reads_jsonl_by_name(tmp_path):
     lines = [json.dumps({"source": f"{i} plus {i}", "target": f"{2 * i}"}) for i in range(40)]
     path = _write(tmp_path / "pairs.jsonl", "\n".join(lines) + "\n")
     r = _cli(
-        "train", "--train", path, "--run-dir", str(tmp_path / "run"), "--epochs", "1",
+        "train", "--train", path, "--run-dir", str(tmp_path / "run"), "--epochs", "3",
         "--tokenizer", "char", "--units", "8", "--embedding-dim", "4",
+        "--label-smoothing", "0.1",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert saved["data"]["format"] == "jsonl"
+    assert saved["data"]["format"] == "jsonl"  # inferred from the name: no "found no tab"
+    # stdout is a pipe: Keras' one-line-per-epoch form, no progress-bar redraws.
+    out = r.stdout
+    assert [line for line in out.splitlines() if line.startswith("Epoch ")] == [
+        "Epoch 1/3",
+        "Epoch 2/3",
+        "Epoch 3/3",
+    ]
+    assert "\b" not in out and "\x1b" not in out and "\r" not in out
+    assert "label-smoothed (0.1) loss" in out
+    assert f"next: keras-s2s translate --model {tmp_path / 'run'}" in out
 
 
 def test_quickstart_honours_config(tmp_path):
