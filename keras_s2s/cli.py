@@ -8,7 +8,6 @@ line on stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import sys
@@ -208,12 +207,39 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_lines(texts: list[str]) -> list[str]:
-    if texts:
-        return texts
-    # Undecodable bytes become U+FFFD (then unk) rather than stopping the whole run.
-    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    return [line.rstrip("\r\n") for line in stdin]
+def _stdin_batches(batch_size: int):
+    """Yields lists of stdin lines: full batches, or whatever has arrived when the input
+    pauses, so an interactive pipe gets its answers before it is closed.
+
+    Undecodable bytes become U+FFFD (then unk) rather than stopping the whole run.
+    """
+    import select
+
+    fd = sys.stdin.fileno()
+    pending, batch = b"", []
+    while True:
+        if batch and not select.select([fd], [], [], 0)[0]:
+            yield batch  # nothing more right now: answer what is there
+            batch = []
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            batch.append(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+    if pending:
+        batch.append(pending.rstrip(b"\r").decode("utf-8", errors="replace"))
+    if batch:
+        yield batch
+
+
+def _escape_line(text: str) -> str:
+    """One output line per input line: backslash, CR and LF written as escapes."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _check_decoding_flags(args: argparse.Namespace) -> None:
@@ -231,34 +257,63 @@ def _check_decoding_flags(args: argparse.Namespace) -> None:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    """`keras-s2s translate`: one translation per input line (JSON lines with --n-best > 1)."""
+    """`keras-s2s translate`: one output line per input line, in input order.
+
+    Text mode prints the best translation with backslash, CR and LF escaped (so a
+    translation never spans lines); JSON mode (`--format json`, and any `--n-best` > 1)
+    prints `{"source", "hypotheses": [{"text", "score"}, ...]}` per line. Stdin is read
+    in batches of `--batch-size`, each printed and flushed as soon as it is translated.
+    """
     from keras_s2s.backends import load
 
     _check_decoding_flags(args)
+    if args.batch_size < 1:
+        raise CliError(f"--batch-size must be at least 1; got {args.batch_size}")
     if args.plot_attention and os.path.exists(args.plot_attention):
         if not os.path.isdir(args.plot_attention):
             raise CliError(f"{args.plot_attention}: --plot-attention needs a directory")
+    if args.output and os.path.isdir(args.output):
+        raise CliError(f"{args.output}: --output needs a file, not a directory")
     model = load(args.model, args.backend)
     if args.plot_attention and not model.attention:
         raise CliError("--plot-attention needs a model with attention; this one has none")
-    texts = _read_lines(args.text)
-    try:
-        results = model.translate_nbest(
-            texts, beam=args.beam, n_best=args.n_best, max_length=args.max_length
+    as_json = args.format == "json" or args.n_best > 1
+    if args.text:
+        batches = (
+            args.text[i : i + args.batch_size] for i in range(0, len(args.text), args.batch_size)
         )
-    except ValueError as e:
-        raise CliError(str(e)) from None
-    for index, (text, hypotheses) in enumerate(zip(texts, results, strict=True)):
-        if args.n_best > 1:
-            record = {
-                "source": text,
-                "hypotheses": [{"text": h.text, "score": h.score} for h in hypotheses],
-            }
-            print(json.dumps(record, ensure_ascii=False))
-        else:
-            print(hypotheses[0].text)
-        if args.plot_attention:
-            _plot(model, text, hypotheses[0], args.plot_attention, index)
+    else:
+        batches = _stdin_batches(args.batch_size)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        index = 0
+        for texts in batches:
+            try:
+                results = model.translate_nbest(
+                    texts,
+                    beam=args.beam,
+                    n_best=args.n_best,
+                    max_length=args.max_length,
+                    batch_size=args.batch_size,
+                )
+            except ValueError as e:
+                raise CliError(str(e)) from None
+            for text, hypotheses in zip(texts, results, strict=True):
+                if as_json:
+                    record = {
+                        "source": text,
+                        "hypotheses": [{"text": h.text, "score": h.score} for h in hypotheses],
+                    }
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                else:
+                    out.write(_escape_line(hypotheses[0].text) + "\n")
+                if args.plot_attention:
+                    _plot(model, text, hypotheses[0], args.plot_attention, index)
+                index += 1
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
     return 0
 
 
@@ -413,6 +468,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-best", type=int, default=1, help="hypotheses per sentence (JSON)")
     p.add_argument("--max-length", type=int)
     p.add_argument("--plot-attention", metavar="DIR", help="write one heatmap PNG per sentence")
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: the best translation per line, with \\, CR and LF escaped; json: "
+        "one object per line with every hypothesis and its score (default: text)",
+    )
+    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="sentences per model call; stdin is answered batch by batch (default: 32)",
+    )
     p.add_argument("text", nargs="*", help="sentences (default: read stdin)")
     p.set_defaults(func=cmd_translate)
 

@@ -216,3 +216,60 @@ def test_quickstart_honours_config(tmp_path):
     assert config_of() == quickstart_config()
     assert config_of("--config", path) == RunConfig.load(path)
     assert config_of("--config", path, "--epochs", "3").train.epochs == 3
+
+
+def test_translate_answers_a_pipe_that_stays_open(exported, tmp_path):
+    import select
+
+    _, _, version_dir = exported
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "keras_s2s",
+            "translate",
+            "--model",
+            version_dir,
+            "--backend",
+            "onnx",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
+    try:
+        proc.stdin.write(b"May 7, 1985\n")
+        proc.stdin.flush()
+        # The pipe is still open: the answer must come before stdin is closed.
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready, "no translation before stdin was closed"
+        first = proc.stdout.readline().decode("utf-8")
+        proc.stdin.write(b"two hundred\n")
+        proc.stdin.close()
+        rest = proc.stdout.read().decode("utf-8")
+        assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    batch = _cli(
+        "translate", "--model", version_dir, "--backend", "onnx", "May 7, 1985", "two hundred"
+    )
+    assert first + rest == batch.stdout
+    out_file = tmp_path / "out.jsonl"
+    r = _cli(
+        "translate", "--model", version_dir, "--backend", "onnx", "--format", "json",
+        "--output", str(out_file), "--batch-size", "1", "May 7, 1985", "two hundred",
+    )  # fmt: skip
+    assert r.returncode == 0 and r.stdout == ""
+    records = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert [r["source"] for r in records] == ["May 7, 1985", "two hundred"]
+    assert [r["hypotheses"][0]["text"] + "\n" for r in records] == batch.stdout.splitlines(True)
+
+
+def test_text_output_escapes_line_breaks_so_lines_stay_aligned():
+    from keras_s2s.cli import _escape_line
+
+    assert _escape_line("def f():\n    return 1\r") == "def f():\\n    return 1\\r"
+    assert _escape_line("a\\nb") == "a\\\\nb"  # a literal backslash-n stays distinguishable
+    assert _escape_line("plain") == "plain"
