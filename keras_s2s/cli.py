@@ -199,9 +199,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_pairs, valid = split_holdout(pairs, config.data.valid_fraction, config.train.seed)
     import time
 
-    from keras_s2s.training import train
+    from keras_s2s.quiet import load_tensorflow
 
     start = time.perf_counter()
+    load_tensorflow(show=args.verbose)
+    from keras_s2s.training import train
+
     result = train(config, train_pairs, valid, args.run_dir, restart=args.restart)
     _print_training_summary(result, config.train.label_smoothing, time.perf_counter() - start)
     return 0
@@ -256,6 +259,25 @@ def _check_decoding_flags(args: argparse.Namespace) -> None:
         raise CliError(str(e)) from None
 
 
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions the CLI reports in one line (exit code 2)."""
+    from keras_s2s.config import ConfigError
+    from keras_s2s.data import CorpusError
+    from keras_s2s.exporting import ExportError
+    from keras_s2s.integrity import ModelPathError
+
+    return (CliError, ConfigError, CorpusError, ExportError, ModelPathError, OSError)
+
+
+def _load_model(args: argparse.Namespace):
+    """`keras_s2s.load` with TensorFlow's start-up lines kept off stderr."""
+    from keras_s2s.backends import load
+    from keras_s2s.quiet import captured_stderr
+
+    with captured_stderr(show=args.verbose, expected=_user_errors()):
+        return load(args.model, args.backend)
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     """`keras-s2s translate`: one output line per input line, in input order.
 
@@ -264,7 +286,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
     prints `{"source", "hypotheses": [{"text", "score"}, ...]}` per line. Stdin is read
     in batches of `--batch-size`, each printed and flushed as soon as it is translated.
     """
-    from keras_s2s.backends import load
 
     _check_decoding_flags(args)
     if args.batch_size < 1:
@@ -274,7 +295,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
             raise CliError(f"{args.plot_attention}: --plot-attention needs a directory")
     if args.output and os.path.isdir(args.output):
         raise CliError(f"{args.output}: --output needs a file, not a directory")
-    model = load(args.model, args.backend)
+    model = _load_model(args)
     if args.plot_attention and not model.attention:
         raise CliError("--plot-attention needs a model with attention; this one has none")
     as_json = args.format == "json" or args.n_best > 1
@@ -334,11 +355,10 @@ def _plot(model, text: str, hypothesis, out_dir: str, index: int) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`keras-s2s evaluate`: BLEU and chrF (sacrebleu) on a source/reference pair of files."""
-    from keras_s2s.backends import load
     from keras_s2s.evaluation import evaluate
 
     _check_decoding_flags(args)
-    model = load(args.model, args.backend)
+    model = _load_model(args)
     sources = _read_text_file(args.source_file)
     references = _read_text_file(args.reference_file)
     if len(sources) != len(references):
@@ -370,9 +390,13 @@ def _read_text_file(path: str) -> list[str]:
 def cmd_export(args: argparse.Namespace) -> int:
     """`keras-s2s export`: publishes the next version of a run under --out."""
     from keras_s2s.exporting import export
+    from keras_s2s.quiet import captured_stderr
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    version_dir = export(args.run_dir, args.out, formats=formats, quantize=args.quantize)
+    # The converters (tf2onnx, onnxruntime.quantization) log at length; an error still
+    # reaches the user as one line, and a crash with everything that was written.
+    with captured_stderr(show=args.verbose, expected=_user_errors()):
+        version_dir = export(args.run_dir, args.out, formats=formats, quantize=args.quantize)
     print(version_dir)
     return 0
 
@@ -389,6 +413,9 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
     """`keras-s2s quickstart`: train, export, translate the test split with every backend."""
+    from keras_s2s.quiet import load_tensorflow
+
+    load_tensorflow(show=args.verbose)
     from keras_s2s.quickstart import run_quickstart
 
     result = run_quickstart(_quickstart_run_config(args), args.run_dir, args.out)
@@ -512,6 +539,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export)
 
+    for command in sub.choices.values():
+        command.add_argument(
+            "--verbose",
+            action="store_true",
+            help="also show TensorFlow's start-up lines and the converters' logs",
+        )
+
     p = sub.add_parser("corpus", help="write the embedded default corpus as TSV")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=0)
@@ -523,14 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `keras-s2s` console script."""
     _quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    from keras_s2s.config import ConfigError
-    from keras_s2s.data import CorpusError
-    from keras_s2s.exporting import ExportError
-    from keras_s2s.integrity import ModelPathError
-
     try:
         return args.func(args)
-    except (CliError, ConfigError, CorpusError, ExportError, ModelPathError, OSError) as e:
+    except _user_errors() as e:
         print(f"keras-s2s: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -200,6 +200,7 @@ def test_training_to_a_file_logs_one_line_per_epoch_and_reads_jsonl_by_name(tmp_
     ]
     assert "\b" not in out and "\x1b" not in out and "\r" not in out
     assert "label-smoothed (0.1) loss" in out
+    assert r.stderr == ""  # TensorFlow's start-up lines are captured
     assert f"next: keras-s2s translate --model {tmp_path / 'run'}" in out
 
 
@@ -273,3 +274,27 @@ def test_text_output_escapes_line_breaks_so_lines_stay_aligned():
     assert _escape_line("def f():\n    return 1\r") == "def f():\\n    return 1\\r"
     assert _escape_line("a\\nb") == "a\\\\nb"  # a literal backslash-n stays distinguishable
     assert _escape_line("plain") == "plain"
+
+
+def test_successful_commands_leave_stderr_empty_and_errors_keep_their_line(exported, tmp_path):
+    # TensorFlow's C++ start-up lines (absl, oneDNN, CUDA probing) are captured; the
+    # package writes nothing on success.
+    run_dir, _, version_dir = exported
+    r = _cli("translate", "--model", version_dir, "--backend", "savedmodel", "May 7, 1985")
+    assert r.returncode == 0 and r.stdout.strip()
+    assert r.stderr == ""
+    out = tmp_path / "saved_models" / "int8"
+    r = _cli("export", "--run-dir", run_dir, "--out", str(out), "--quantize", "int8")
+    assert r.returncode == 0, r.stderr
+    assert (out / "1" / "onnx" / "model.int8.onnx").is_file()
+    assert r.stderr == ""
+    # An error found after the model has loaded (its length limit) is still one line.
+    r = _cli(
+        "translate", "--model", version_dir, "--backend", "savedmodel", "--max-length", "9999", "x"
+    )
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith("keras-s2s: error: max_length must be between 1 and this model's")
+    # --verbose shows what was captured.
+    r = _cli("translate", "--model", version_dir, "--backend", "savedmodel", "--verbose", "x")
+    assert r.returncode == 0 and r.stderr != ""
