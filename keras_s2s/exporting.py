@@ -40,6 +40,9 @@ from collections.abc import Sequence
 
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, RunConfig
 from keras_s2s.integrity import (
+    CONFIG_FILENAME,
+    KERAS_FILENAME,
+    METRICS_FILENAME,
     SHA256_KEY,
     checksums,
     is_version_name,
@@ -467,12 +470,9 @@ def export(
         raise ExportError(f"unknown quantization {quantize!r} (expected {', '.join(QUANTIZE)})")
     if quantize is not None and "onnx" not in formats:
         raise ExportError("quantize needs the onnx format (it quantizes onnx/model.onnx)")
-    import tensorflow as tf
-
     from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
-    from keras_s2s.training import CONFIG_FILENAME, KERAS_FILENAME, METRICS_FILENAME, load_model
-    from keras_s2s.translator import Translator
 
+    # Everything that does not need TensorFlow is checked before it loads.
     for name in (CONFIG_FILENAME, MODEL_FILENAME, KERAS_FILENAME):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise ExportError(f"{run_dir}: not a training run dir (no {name})")
@@ -489,6 +489,11 @@ def export(
 
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ExportError(f"{out_dir}: exists and is not a directory")
+    import tensorflow as tf
+
+    from keras_s2s.training import load_model
+    from keras_s2s.translator import Translator
+
     with tf.device("/CPU:0"):
         model = load_model(run_dir)
     try:

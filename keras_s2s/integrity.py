@@ -31,6 +31,11 @@ from collections.abc import Iterable, Mapping
 SHA256_KEY = "sha256"
 SEAL_KEY = "record_sha256"
 RUN_CHECKSUMS = "checksums.json"
+# A run dir's files (keras_s2s.training writes them), named here so that code that only
+# checks a run dir need not import TensorFlow.
+CONFIG_FILENAME = "config.json"
+KERAS_FILENAME = "model.keras"
+METRICS_FILENAME = "metrics.json"
 
 
 class ModelPathError(ValueError):

@@ -44,6 +44,9 @@ from keras_s2s.distribute import (
     shard_by_data,
 )
 from keras_s2s.integrity import (
+    CONFIG_FILENAME,
+    KERAS_FILENAME,
+    METRICS_FILENAME,
     RUN_CHECKSUMS,
     ModelPathError,
     write_json_atomic,
@@ -62,9 +65,6 @@ from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)
 
-CONFIG_FILENAME = "config.json"
-KERAS_FILENAME = "model.keras"
-METRICS_FILENAME = "metrics.json"
 BACKUP_DIRNAME = "backup"
 
 

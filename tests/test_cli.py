@@ -298,3 +298,66 @@ def test_successful_commands_leave_stderr_empty_and_errors_keep_their_line(expor
     # --verbose shows what was captured.
     r = _cli("translate", "--model", version_dir, "--backend", "savedmodel", "--verbose", "x")
     assert r.returncode == 0 and r.stderr != ""
+
+
+_TRAIN = ["train", "--train", "pairs.tsv", "--run-dir", "run"]
+_TRANSLATE = ["translate", "--model", "missing-model", "x"]
+_EVALUATE = ["evaluate", "--model", "m", "--source-file", "s", "--reference-file", "r"]
+BAD_INVOCATIONS = [
+    # translate: decoding options, checked before the model loads
+    [*_TRANSLATE, "--beam", "0"],
+    [*_TRANSLATE, "--beam", "65"],
+    [*_TRANSLATE, "--n-best", "0"],
+    [*_TRANSLATE, "--n-best", "5", "--beam", "2"],
+    [*_TRANSLATE, "--n-best", "65"],
+    [*_TRANSLATE, "--max-length", "0"],
+    [*_TRANSLATE, "--max-length", "-1"],
+    [*_TRANSLATE, "--batch-size", "0"],
+    [*_TRANSLATE, "--plot-attention", "FILE"],
+    [*_TRANSLATE, "--output", "DIR"],
+    _TRANSLATE,  # no such model
+    [*_EVALUATE, "--beam", "0"],
+    [*_EVALUATE, "--max-length", "0"],
+    # train: every numeric flag out of range
+    [*_TRAIN, "--epochs", "0"],
+    [*_TRAIN, "--batch-size", "0"],
+    [*_TRAIN, "--learning-rate", "0"],
+    [*_TRAIN, "--learning-rate", "-1"],
+    [*_TRAIN, "--dropout", "1.5"],
+    [*_TRAIN, "--label-smoothing", "1"],
+    [*_TRAIN, "--teacher-forcing-ratio", "1.5"],
+    [*_TRAIN, "--vocab-size", "0"],
+    [*_TRAIN, "--embedding-dim", "0"],
+    [*_TRAIN, "--units", "0"],
+    [*_TRAIN, "--layers", "0"],
+    [*_TRAIN, "--max-source-length", "0"],
+    [*_TRAIN, "--max-target-length", "1"],
+    [*_TRAIN, "--checkpoint-steps", "-1"],
+    [*_TRAIN, "--bucket-width", "-1"],
+    [*_TRAIN, "--time-budget", "-1"],
+    [*_TRAIN, "--beam-width", "0"],
+    [*_TRAIN, "--beam-width", "65"],
+    [*_TRAIN, "--valid-fraction", "1.5"],
+    [*_TRAIN, "--seed", "-1"],
+    _TRAIN,  # no such corpus
+    ["export", "--run-dir", "missing-run", "--out", "out"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_INVOCATIONS, ids=lambda a: " ".join(a[:1] + a[-2:]))
+def test_bad_invocations_exit_2_with_one_line_before_tensorflow_loads(argv, tmp_path):
+    (tmp_path / "FILE").write_text("x")
+    (tmp_path / "DIR").mkdir()
+    (tmp_path / "s").write_text("x\n")
+    (tmp_path / "r").write_text("x\n")
+    code = (
+        "import sys; from keras_s2s.cli import main; rc = main(sys.argv[1:]); "
+        "print('tensorflow' in sys.modules); sys.exit(rc)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("keras-s2s: error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert r.stdout == "False\n"  # TensorFlow was never imported
