@@ -35,9 +35,9 @@ from multi30k import ATTENTION, read_split
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# The recipe probed: bench/multi30k.py's ATTENTION with the joint output vocabulary
-# (the recipe before the target vocabulary), so `target_vocab` is a variant like the rest.
-RECIPE = {**ATTENTION, "target_vocabulary": False}
+# The recipe probed: bench/multi30k.py's ATTENTION as it was before the probes (joint
+# output vocabulary, learning rate 1e-3), so every change is a variant of it.
+RECIPE = {**ATTENTION, "target_vocabulary": False, "learning_rate": 1e-3}
 # Each variant: RunConfig overrides on top of RECIPE.
 VARIANTS = {
     "base": {},
@@ -158,7 +158,7 @@ def main(argv=None):
             report = json.load(f)
     report.update(
         benchmark="learning_probe",
-        recipe="bench/multi30k.py ATTENTION with target_vocabulary=False",
+        recipe="bench/multi30k.py ATTENTION with target_vocabulary=False, learning_rate=1e-3",
         machine=machine_facts(),
         git=git_facts(),
     )
