@@ -57,3 +57,28 @@ def test_serving_default_is_the_best_hypothesis(translator):
     best = _run(translator, texts)
     np.testing.assert_array_equal(default["translation"], best["translations"][:, 0])
     np.testing.assert_allclose(default["score"], best["scores"][:, 0])
+
+
+def test_a_target_vocabulary_decoder_returns_joint_ids(tokenizer):
+    import keras
+
+    from keras_s2s.config import EOS_ID
+    from keras_s2s.models import Seq2Seq, build_model
+
+    config = RunConfig().override(units=8, embedding_dim=4, max_length=5)
+    target_ids = [0, 1, 2, 3, 57, 61, 80]
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model, tokenizer.vocab_size, target_ids=target_ids)
+    model({"source_ids": np.array([[5, 6]]), "decoder_input_ids": np.array([[2]])})
+    # Rig the output layer: decoder id 5 (joint 61) first, then eos.
+    logits = Seq2Seq.from_model(model).decoder.output_projection
+    kernel, bias = logits.get_weights()
+    bias[:] = 0.0
+    bias[5], bias[EOS_ID] = 50.0, 49.0
+    logits.set_weights([np.zeros_like(kernel), bias])
+    translator = Translator(model, tokenizer, config)
+    out = translator.translate_ids(tf.constant([[5, 6, 7]]), 3, 1, 1)
+    # Always 61 (never the decoder's own 5): the most likely piece repeats to max_length.
+    assert out["ids"].numpy().tolist() == [[[61, 61, 61]]]
+    text = _run(translator, ["May 7"], max_length=2)["translations"].numpy()[0, 0]
+    assert text.decode("utf-8") == tokenizer.decode([[61, 61]])[0]
