@@ -446,29 +446,22 @@ def main(argv=None):
     }
     log(f"data: {len(train_pairs)} train, {len(valid_pairs)} valid, {len(test_sources)} test")
 
+    def train_and_score(name, recipe, seconds, run_dir):
+        model = train_model(name, recipe, seconds, train_pairs, valid_pairs, run_dir)
+        report["models"][name] = model
+        model.update(evaluate_model(name, run_dir, valid_pairs, test_sources, test_refs, (1, 5)))
+        write_report(args.out, report)
+        return model
+
     # 1. Baseline: its own slice first (none with --baseline-minutes 0).
     baseline = None
     if baseline_slice > 0:
         slice_b = max(30.0, min(baseline_slice, deadline - time.perf_counter() - reserve - 120))
-        baseline = train_model(
-            "baseline", BASELINE, slice_b, train_pairs, valid_pairs, baseline_dir
-        )
-        report["models"]["baseline"] = baseline
-        baseline.update(
-            evaluate_model("baseline", baseline_dir, valid_pairs, test_sources, test_refs, (1, 5))
-        )
-        write_report(args.out, report)
+        baseline = train_and_score("baseline", BASELINE, slice_b, baseline_dir)
 
     # 2. Attention: the rest of the budget, minus the reserve for evaluation and export.
     slice_a = max(30.0, deadline - time.perf_counter() - reserve)
-    attention = train_model(
-        "attention", ATTENTION, slice_a, train_pairs, valid_pairs, attention_dir
-    )
-    report["models"]["attention"] = attention
-    attention.update(
-        evaluate_model("attention", attention_dir, valid_pairs, test_sources, test_refs, (1, 5))
-    )
-    write_report(args.out, report)
+    attention = train_and_score("attention", ATTENTION, slice_a, attention_dir)
 
     from keras_s2s.exporting import export
 

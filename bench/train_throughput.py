@@ -278,20 +278,17 @@ class KerasRunner:
         **compile_kwargs,
     ):
         import keras
-        import numpy as np
 
-        from keras_s2s.config import UNK_ID
         from keras_s2s.models import build_model
+        from keras_s2s.pipeline import target_lookup
 
         keras.utils.set_random_seed(config.train.seed)
         self.prefetch = prefetch
         self.model = build_model(
             config.model, vocab_size, seed=config.train.seed, target_ids=target_ids
         )
-        self.lookup = None
-        if target_ids is not None:  # batches arrive in joint ids
-            self.lookup = np.full(vocab_size, UNK_ID, np.int32)
-            self.lookup[np.asarray(target_ids)] = np.arange(len(target_ids), dtype=np.int32)
+        # Batches arrive in joint ids; a target vocabulary renumbers them.
+        self.lookup = None if target_ids is None else target_lookup(target_ids, vocab_size)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if legacy:

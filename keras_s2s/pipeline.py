@@ -77,9 +77,15 @@ def to_target_space(encoded: Encoded, target_ids: Sequence[int]) -> Encoded:
     Target ids outside `target_ids` (in validation data, say) become unk.
     """
     top = max(max(target_ids), max((int(t.max()) for t in encoded.target if len(t)), default=0))
-    lookup = np.full(top + 1, UNK_ID, np.int32)
-    lookup[np.asarray(target_ids)] = np.arange(len(target_ids), dtype=np.int32)
+    lookup = target_lookup(target_ids, top + 1)
     return dataclasses.replace(encoded, target=[lookup[t] for t in encoded.target])
+
+
+def target_lookup(target_ids: Sequence[int], size: int) -> np.ndarray:
+    """A table from joint ids `[0, size)` to decoder ids; ids outside `target_ids` are unk."""
+    lookup = np.full(size, UNK_ID, np.int32)
+    lookup[np.asarray(target_ids)] = np.arange(len(target_ids), dtype=np.int32)
+    return lookup
 
 
 def _tokenize_all(tokenizer: Tokenizer, texts: Sequence[str]) -> list[np.ndarray]:
