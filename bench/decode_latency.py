@@ -39,13 +39,14 @@ import json
 import os
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-from benchutil import CpuMeter, git_facts, latency_stats, report_header  # noqa: E402
+from benchutil import ROOT, CpuMeter, git_facts, latency_stats, report_header  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "results", "decode_latency.json")
@@ -104,6 +105,12 @@ def parse_args(argv=None):
     )
     p.add_argument("--profile-runs", type=int, default=4, help="runs per profiled cell")
     p.add_argument("--no-profile", action="store_true", help="skip profiling missed targets")
+    p.add_argument(
+        "--scaling-only",
+        action="store_true",
+        help="measure only the beam-length scaling row (no export, no backends, no BLEU)",
+    )
+    p.add_argument("--scaling-repeats", type=int, default=5, help="timed runs per scaling cell")
     return p.parse_args(argv)
 
 
@@ -430,6 +437,98 @@ def _limiter(profile: dict) -> str:
 # Main.
 
 
+def gemm_peak(size: int = 1024, repeats: int = 20) -> dict:
+    """TensorFlow's fp32 matmul rate on this machine: `[size, size] @ [size, size]`,
+    TensorFlow's default threads, the median of `repeats` timed runs."""
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size], seed=1)
+    b = tf.random.normal([size, size], seed=2)
+    matmul = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
+    for _ in range(3):
+        matmul(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul(a, b).numpy()
+        times.append(time.perf_counter() - start)
+    seconds = statistics.median(times)
+    return {
+        "size": size,
+        "median_ms": round(seconds * 1000, 2),
+        "gflop_per_s": round(2.0 * size**3 / seconds / 1e9, 1),
+    }
+
+
+# Beam search cost against max_length.
+
+SCALING_LENGTHS = (50, 200)
+
+
+def beam_length_scaling(model, src_rows, repeats: int, batch=64, beam=5) -> dict:
+    """`decoding.beam_search` (and the reference it replaced) on the model's own step
+    function, with eos masked out so that every run takes exactly `max_length` steps.
+
+    Returns the median ms per length and implementation, and `ratio` = time at the
+    longest over time at the shortest length (4.0 would be linear in the length).
+    """
+    import tensorflow as tf
+
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from beam_reference import reference_beam_search
+
+    from keras_s2s.config import EOS_ID
+    from keras_s2s.decoding import NEG_INF, beam_search
+    from keras_s2s.models import Seq2Seq
+
+    s2s = Seq2Seq.from_model(model)
+
+    def no_eos(ids, state):
+        logits, *rest = s2s.step(ids, state)
+        eos = tf.equal(tf.range(tf.shape(logits)[-1]), EOS_ID)
+        return (tf.where(eos, NEG_INF, tf.cast(logits, tf.float32)), *rest)
+
+    def compiled(search):
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec([None, None], tf.int32),
+                tf.TensorSpec([], tf.int32),
+            ],
+            autograph=False,
+        )
+        def run(source_ids, max_length):
+            state = s2s.encode(source_ids)
+            out = search(no_eos, state, tf.shape(source_ids)[0], max_length, beam, n_best=1)
+            return out.ids, out.scores
+
+        return run
+
+    source = tf.constant(pad_rows(src_rows[:batch]), tf.int32)
+    impls = {"step_history": compiled(beam_search), "reference": compiled(reference_beam_search)}
+    out = {"batch": batch, "beam": beam, "lengths": list(SCALING_LENGTHS), "median_ms": {}}
+    agree = {}
+    for name, fn in impls.items():
+        out["median_ms"][name] = {}
+        for length in SCALING_LENGTHS:
+            ids, _ = fn(source, tf.constant(length))  # trace and warm up
+            agree.setdefault(length, []).append(ids.numpy())
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn(source, tf.constant(length))[0].numpy()
+                times.append((time.perf_counter() - start) * 1000.0)
+            out["median_ms"][name][str(length)] = round(statistics.median(times), 1)
+            print(
+                f"beam {beam}, batch {batch}, {name}, max_length {length}: "
+                f"{out['median_ms'][name][str(length)]} ms",
+                flush=True,
+            )
+    short, long = (str(n) for n in SCALING_LENGTHS)
+    out["ratio"] = {name: round(ms[long] / ms[short], 2) for name, ms in out["median_ms"].items()}
+    out["same_ids_as_reference"] = all(np.array_equal(a, b) for a, b in agree.values())
+    return out
+
+
 def main(argv=None):
     args = parse_args(argv)
     git = git_facts()  # at start: others edit the package concurrently
@@ -458,6 +557,17 @@ def main(argv=None):
     if len(sources) < max(batch_sizes):
         raise SystemExit(f"only {len(sources)} test sentences, need {max(batch_sizes)}")
 
+    if args.scaling_only:
+        scaling = beam_length_scaling(load_model(args.run_dir), src_rows, args.scaling_repeats)
+        print(json.dumps(scaling, indent=2))
+        if "--out" in (argv if argv is not None else sys.argv):
+            report = report_header("decode_latency --scaling-only", git, load_start)
+            report.update(beam_length_scaling=scaling, beam_length_scaling_ratio=scaling["ratio"])
+            with open(args.out, "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=2)
+                f.write("\n")
+        return
+
     work = None
     export_seconds = None
     if args.version_dir:
@@ -481,6 +591,9 @@ def main(argv=None):
 
     try:
         model = load_model(args.run_dir)  # the weights the export was made from
+        scaling = beam_length_scaling(model, src_rows, args.scaling_repeats)
+        gemm = gemm_peak()
+        print(f"fp32 GEMM peak: {gemm['gflop_per_s']} GFLOP/s", flush=True)
         params = int(model.count_params())
         step_params = decoder_step_params(model)
         encoder_model, step_model = build_predict_models(model)
@@ -715,18 +828,33 @@ def main(argv=None):
                 ["savedmodel/batch_1/greedy"],
                 "SavedModel speed-up over the per-token predict() loop",
             )
-        for batch, goal in ((1, 2.0), (64, 1.5)):
-            if batch not in batch_sizes:
-                continue
+        if 1 in batch_sizes:
+            target(
+                "onnx_fp32_vs_savedmodel_batch_1_greedy",
+                med["onnx_speedup_vs_savedmodel"].get("batch_1_greedy"),
+                1.5,
+                False,
+                "batch 1, greedy",
+                ["onnx/batch_1/greedy", "savedmodel/batch_1/greedy"],
+                "SavedModel latency over ONNX Runtime fp32 latency (within 1.5x)",
+            )
+        for name in ("savedmodel", "onnx"):
             for search in SEARCHES:
+                cell = results.get("batch_64", {}).get(search, {}).get(name)
+                if cell is None:
+                    continue
+                rows = 64 * SEARCHES[search]
+                gflops = 2.0 * step_params * rows / (cell["median_ms_per_step"] / 1000.0) / 1e9
+                cell["decode_gflop_per_s"] = round(gflops, 1)
                 target(
-                    f"onnx_fp32_vs_savedmodel_batch_{batch}_{search}",
-                    med["onnx_speedup_vs_savedmodel"].get(f"batch_{batch}_{search}"),
-                    goal,
+                    f"gemm_peak_share_batch_64_{search}_{name}",
+                    round(gflops / gemm["gflop_per_s"], 3),
+                    0.5,
                     True,
-                    f"batch {batch}, {search}",
-                    [f"onnx/batch_{batch}/{search}", f"savedmodel/batch_{batch}/{search}"],
-                    "ONNX Runtime fp32 speed-up over the SavedModel",
+                    f"batch 64, {search}",
+                    [f"{name}/batch_64/{search}"],
+                    "decoding GFLOP/s (2 x decoder-step weights x rows per step, over the "
+                    "median time per step, encoder included) over the fp32 GEMM peak",
                 )
         for batch in batch_sizes:
             for search in SEARCHES:
@@ -882,6 +1010,9 @@ def main(argv=None):
             ),
         },
         "results": results,
+        "gemm_peak_fp32": gemm,
+        "beam_length_scaling": scaling,
+        "beam_length_scaling_ratio": scaling["ratio"],
         "ids_agreement_latency_inputs": checks,
         "ratios": ratios,
         "targets": targets,
@@ -1001,6 +1132,11 @@ def _limited_by(tname: str, t: dict, profiles: dict, results: dict, agreement: d
             f"{g['rows_per_step']} rows); per step the profile adds mostly "
             + ", ".join(f"{op} +{ms:.3f} ms" for op, ms in top)
             + f"; beam 5: {_matmul(b5)}."
+        )
+    if tname.startswith("gemm_peak_share") and p:
+        return (
+            f"Per decode step {p[0]['timed_median_ms_per_step']:.2f} ms for "
+            f"{p[0]['rows_per_step']} rows: {_matmul(p[0])} (top: {_top(p[0])}); {_limiter(p[0])}."
         )
     return "no profile available"
 

@@ -375,6 +375,10 @@ class SavedModelBackend(_GraphBackend):
         super().__init__(version_dir, tokenizer, config, function)
 
 
+class UnparsableOnnxError(ModelPathError):
+    """The file is not an ONNX model (it does not parse)."""
+
+
 def check_external_data(onnx_path: str) -> None:
     """Refuses an ONNX file whose external-data paths leave its folder.
 
@@ -383,6 +387,7 @@ def check_external_data(onnx_path: str) -> None:
 
     Raises:
         ModelPathError: naming the offending location.
+        UnparsableOnnxError: if the file does not parse as ONNX.
     """
     import onnx
 
@@ -390,7 +395,9 @@ def check_external_data(onnx_path: str) -> None:
     try:
         model = onnx.load(onnx_path, load_external_data=False)
     except Exception as e:  # any parse failure means "not a model"
-        raise ModelPathError(f"{onnx_path}: not a valid ONNX model ({type(e).__name__})") from None
+        raise UnparsableOnnxError(
+            f"{onnx_path}: not a valid ONNX model ({type(e).__name__})"
+        ) from None
     tensors = list(model.graph.initializer)
     for node in model.graph.node:
         tensors.extend(a.t for a in node.attribute if a.HasField("t"))
@@ -413,11 +420,19 @@ def _onnx_config(onnx_path: str) -> dict:
     Every file path in the config must stay in the ONNX folder.
     """
     # First, before anything else reads the file: no external data outside the folder.
-    check_external_data(onnx_path)
+    # A file that does not parse is then checked against its recorded SHA-256, so that
+    # damage to an exported file is reported as such.
+    try:
+        check_external_data(onnx_path)
+        unparsable = None
+    except UnparsableOnnxError as e:
+        unparsable = e
     folder = os.path.dirname(os.path.abspath(onnx_path))
     config_path = os.path.join(folder, "config.json")
     if not os.path.isfile(config_path):
-        raise ModelPathError(f"{onnx_path}: no config.json beside it (export it with keras-s2s)")
+        raise unparsable or ModelPathError(
+            f"{onnx_path}: no config.json beside it (export it with keras-s2s)"
+        )
     version_dir = os.path.dirname(folder)
     metadata_path = os.path.join(version_dir, METADATA_FILE)
     if os.path.isfile(metadata_path):
@@ -442,6 +457,8 @@ def _onnx_config(onnx_path: str) -> dict:
         [os.path.basename(onnx_path), tokenizer],
         record=config_path,
     )
+    if unparsable is not None:
+        raise unparsable
     config["tokenizer_path"] = inside(folder, tokenizer, record=config_path)
     return config
 

@@ -109,34 +109,31 @@ def greedy_search(
         tf.zeros([batch_size], tf.float32),
         tf.zeros([batch_size], tf.int32),
     )
-    tokens = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[None])
-    tokens = tokens.write(0, ids)
     with_attention = attention is not None
-    weights = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[None, None])
-    if with_attention:
-        weights = weights.write(0, tf.cast(attention, tf.float32))
+    first = (ids,) + ((tf.cast(attention, tf.float32),) if with_attention else ())
 
-    def cond(t, ids, state, finished, scores, lengths, tokens, weights):
+    def cond(t, ids, state, finished, scores, lengths, *history):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids, state, finished, scores, lengths, tokens, weights):
+    def body(t, ids, state, finished, scores, lengths, *history):
         ids, state, finished, scores, lengths, attention = advance(
             ids, state, finished, scores, lengths
         )
-        if with_attention:
-            weights = weights.write(t, tf.cast(attention, tf.float32))
-        return t + 1, ids, state, finished, scores, lengths, tokens.write(t, ids), weights
+        record = (ids,) + ((tf.cast(attention, tf.float32),) if with_attention else ())
+        history = tuple(h.write(t - 1, x) for h, x in zip(history, record, strict=True))
+        return (t + 1, ids, state, finished, scores, lengths, *history)
 
-    _, _, _, _, scores, lengths, tokens, weights = tf.while_loop(
+    steps, _, _, _, scores, lengths, *history = tf.while_loop(
         cond,
         body,
-        (tf.constant(1), ids, state, finished, scores, lengths, tokens, weights),
+        (tf.constant(1), ids, state, finished, scores, lengths, *_histories(first)),
         maximum_iterations=max_length - 1,
     )
-    ids = tf.transpose(tokens.stack(), [1, 0])  # [batch, time]
+    tokens, *weights = (_stack(h, x, steps) for h, x in zip(history, first, strict=True))
+    ids = tf.transpose(tokens, [1, 0])  # [batch, time]
     alignments = None
     if with_attention:
-        alignments = tf.transpose(weights.stack(), [1, 0, 2])[:, None]  # [b, 1, t, s]
+        alignments = tf.transpose(weights[0], [1, 0, 2])[:, None]  # [b, 1, t, s]
     return DecodeResult(ids[:, None, :], lengths[:, None], scores[:, None], alignments)
 
 
@@ -165,12 +162,17 @@ def beam_search(
 
     Each sentence keeps `beam_width` hypotheses. At every step all `beam_width * vocab`
     extensions are ranked by `sum of log-probabilities / length_penalty(length)` and the
-    best `beam_width` survive; the decoder state (and attention history) of each
-    survivor is gathered from its parent beam. A hypothesis that emitted eos stays in the
-    beam with its score frozen (it can only be extended by pad, at no cost), so it
-    competes with the growing ones until it is pushed out. The loop ends when every
-    beam of every sentence has finished, or after `max_length` steps. With
-    `beam_width = 1` this is exactly greedy search.
+    best `beam_width` survive; the decoder state of each survivor is gathered from its
+    parent beam. A hypothesis that emitted eos stays in the beam with its score frozen
+    (it can only be extended by pad, at no cost), so it competes with the growing ones
+    until it is pushed out. The loop ends when every beam of every sentence has
+    finished, or after `max_length` steps. With `beam_width = 1` this is exactly greedy
+    search.
+
+    The loop records only each step's tokens, parent beams and attention, `[batch,
+    beam(, source_time)]`, so a step costs the same at any `max_length`. The
+    hypotheses (and their alignments) are rebuilt once at the end by following the
+    parent pointers back from the last step (the idea of `gather_tree`).
 
     Args:
         step_fn: `(ids [batch], state) -> (logits [batch, vocab], state[, attention])`.
@@ -194,7 +196,7 @@ def beam_search(
     state = tf.nest.map_structure(lambda x: _tile_beams(x, k), state)
     parent_base = (tf.range(b) * k)[:, None]  # [b, 1]
 
-    def update(t, logits, state, attention, scores, finished, lengths, seqs, weights):
+    def update(logits, state, attention, scores, finished, lengths):
         vocab = tf.shape(logits)[-1]
         log_probs = tf.reshape(tf.nn.log_softmax(logits, axis=-1), [b, k, vocab])
         # A finished hypothesis can only be extended by pad, at no cost.
@@ -213,70 +215,135 @@ def beam_search(
         finished = tf.logical_or(tf.gather(finished, parent, batch_dims=1), tf.equal(token, end_id))
         flat_parent = tf.reshape(parent_base + parent, [-1])
         state = tf.nest.map_structure(lambda x: tf.gather(x, flat_parent), state)
-        at_t = tf.cast(tf.equal(tf.range(tf.shape(seqs)[2]), t), tf.int32)  # [time]
-        seqs = tf.gather(seqs, parent, batch_dims=1) + token[:, :, None] * at_t
-        if weights is not None:
+        if attention is not None:
+            # Attention of the step that chose `token`, i.e. of its parent hypothesis.
             source = tf.shape(attention)[-1]
             attention = tf.gather(tf.reshape(attention, [b, k, source]), parent, batch_dims=1)
-            at_t = tf.cast(at_t, tf.float32)[None, None, :, None]
-            weights = (
-                tf.gather(weights, parent, batch_dims=1)
-                + at_t * tf.cast(attention, tf.float32)[:, :, None, :]
-            )
-        return token, state, scores, finished, lengths, seqs, weights
+            attention = tf.cast(attention, tf.float32)
+        return token, parent, attention, state, scores, finished, lengths
 
     # Only beam 0 is live at first, so the first step does not expand k copies of sos.
     first_scores = tf.tile(tf.concat([[0.0], tf.fill([k - 1], NEG_INF)], axis=0)[None, :], [b, 1])
     logits, state, attention = _call(
         step_fn, tf.fill([b * k], tf.constant(start_id, tf.int32)), state
     )
-    weights = None
-    if attention is not None:
-        weights = tf.zeros([b, k, max_length, tf.shape(attention)[-1]], tf.float32)
-    ids, state, scores, finished, lengths, seqs, weights = update(
-        tf.constant(0),
+    ids, parent, attention, state, scores, finished, lengths = update(
         logits,
         state,
         attention,
         first_scores,
         tf.zeros([b, k], tf.bool),
         tf.zeros([b, k], tf.int32),
-        tf.zeros([b, k, max_length], tf.int32),
-        weights,
     )
-    has_weights = weights is not None
-    loop_weights = weights if has_weights else tf.zeros([0])
+    with_attention = attention is not None
+    first = (ids, parent) + ((attention,) if with_attention else ())
 
-    def cond(t, ids, state, scores, finished, lengths, seqs, w):
+    def cond(t, ids, state, scores, finished, lengths, *history):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids, state, scores, finished, lengths, seqs, w):
+    def body(t, ids, state, scores, finished, lengths, *history):
         logits, state, attention = _call(step_fn, tf.reshape(ids, [-1]), state)
-        ids, state, scores, finished, lengths, seqs, w = update(
-            t, logits, state, attention, scores, finished, lengths, seqs, w if has_weights else None
+        ids, parent, attention, state, scores, finished, lengths = update(
+            logits, state, attention, scores, finished, lengths
         )
-        return (
-            t + 1,
-            ids,
-            state,
-            scores,
-            finished,
-            lengths,
-            seqs,
-            (w if has_weights else loop_weights),
-        )
+        record = (ids, parent) + ((attention,) if with_attention else ())
+        history = tuple(h.write(t - 1, x) for h, x in zip(history, record, strict=True))
+        return (t + 1, ids, state, scores, finished, lengths, *history)
 
-    loop_vars = (tf.constant(1), ids, state, scores, finished, lengths, seqs, loop_weights)
-    # A beam width known when tracing (e.g. the serving default) would pin the beam
-    # dimension; the loop only promises ranks.
-    invariants = tf.nest.map_structure(lambda x: tf.TensorShape([None] * x.shape.rank), loop_vars)
-    steps, _, _, scores, finished, lengths, seqs, loop_weights = tf.while_loop(
+    loop_vars = (tf.constant(1), ids, state, scores, finished, lengths, *_histories(first))
+    steps, _, _, scores, finished, lengths, *history = tf.while_loop(
         cond,
         body,
         loop_vars,
-        shape_invariants=invariants,
+        shape_invariants=_free_shapes(loop_vars),
         maximum_iterations=max_length - 1,
     )
+    tokens, parents, *weights = (
+        _stack(h, x, steps) for h, x in zip(history, first, strict=True)
+    )  # [steps, b, k(, source)]
+    beams = _backtrack(parents, steps, n)  # [steps, b, n]
+    ids = tf.transpose(_gather_beams(tokens, beams), [1, 2, 0])
     normalized = scores / length_penalty(lengths, alpha)
-    alignments = loop_weights[:, :n, :steps] if has_weights else None
-    return DecodeResult(seqs[:, :n, :steps], lengths[:, :n], normalized[:, :n], alignments)
+    alignments = None
+    if with_attention:
+        alignments = tf.transpose(_gather_beams(weights[0], beams), [1, 2, 0, 3])
+    return DecodeResult(ids, lengths[:, :n], normalized[:, :n], alignments)
+
+
+# The step history lives in TensorArrays that are created empty and written only inside
+# the loop (tf2onnx turns exactly that pattern into ONNX `Loop` scan outputs); the
+# first step, taken before the loop, is put in front after it.
+
+
+def _histories(first: tuple) -> tuple:
+    return tuple(
+        tf.TensorArray(x.dtype, size=0, dynamic_size=True, element_shape=[None] * x.shape.rank)
+        for x in first
+    )
+
+
+def _stack(history: tf.TensorArray, first: tf.Tensor, steps: tf.Tensor) -> tf.Tensor:
+    """`[steps, ...]`: `first` then the `steps - 1` records written in the loop."""
+    # `TensorArray.stack()` fails on an empty list whose element shape is not fully
+    # known (a loop that stopped after the first step); the raw op takes the shape as
+    # a tensor. ONNX Runtime returns a zero-trip scan output without its inner
+    # dimensions, so the reshape restores them.
+    shape = tf.shape(first)
+    if tf.executing_eagerly():  # an eager TensorArray is a Python list, not a TensorList
+        rest = history.stack() if history.size() else tf.zeros([0], first.dtype)
+    else:
+        rest = tf.raw_ops.TensorListStack(
+            input_handle=history.flow, element_shape=shape, element_dtype=first.dtype
+        )
+    rest = tf.reshape(rest, tf.concat([[steps - 1], shape], axis=0))
+    return tf.concat([first[None], rest], axis=0)
+
+
+def _free_shapes(loop_vars: tuple) -> tuple:
+    """Shape invariants that keep only ranks: a beam width known when tracing (e.g. the
+    serving default) must not pin the beam dimension."""
+
+    def free(x):
+        if isinstance(x, tf.TensorArray):
+            return tf.TensorShape(None)  # the invariant of its flow; elements keep theirs
+        return tf.TensorShape([None] * x.shape.rank)
+
+    return tuple(
+        tf.nest.map_structure(free, v) if not isinstance(v, tf.TensorArray) else free(v)
+        for v in loop_vars
+    )
+
+
+def _backtrack(parents: tf.Tensor, steps: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
+    """Beam index of each final hypothesis at every step, `[steps, batch, n]`.
+
+    Args:
+        parents: int32 `[steps, batch, beam]`: the beam each step's hypothesis extends.
+        steps: Scalar int32, the number of steps taken.
+        n: Scalar int32, how many of the final (sorted) hypotheses to follow back.
+    """
+    last = tf.tile(tf.range(n)[None, :], [tf.shape(parents)[1], 1])  # [batch, n]
+
+    def body(i, beam, trail):
+        # Step `steps - i` chose `beam`; its parent is that hypothesis one step earlier.
+        beam = tf.gather(tf.gather(parents, steps - i), beam, batch_dims=1)
+        return i + 1, beam, trail.write(i - 1, beam)
+
+    _, _, trail = tf.while_loop(
+        lambda i, beam, trail: i < steps,
+        body,
+        (tf.constant(1), last, _histories((last,))[0]),
+        maximum_iterations=steps - 1,
+    )
+    # Written last step first. Reversed by a gather at `steps - 1 - range`: ONNX
+    # Runtime's Gather(Range) -> Slice fusion turns a gather at `range(steps - 1, -1,
+    # -1)` into a slice that ends at index -1, i.e. an empty one.
+    return tf.gather(_stack(trail, last, steps), steps - 1 - tf.range(steps))
+
+
+def _gather_beams(history: tf.Tensor, beams: tf.Tensor) -> tf.Tensor:
+    """`history [steps, batch, beam, ...]` at `beams [steps, batch, n]` -> `[steps, batch, n, ...]`."""
+    flat = tf.reshape(history, tf.concat([[-1], tf.shape(history)[2:]], axis=0))
+    index = tf.reshape(beams, [-1, tf.shape(beams)[2]])
+    gathered = tf.gather(flat, index, batch_dims=1)
+    return tf.reshape(gathered, tf.concat([tf.shape(beams), tf.shape(history)[3:]], axis=0))

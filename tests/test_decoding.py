@@ -1,10 +1,12 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID
-from keras_s2s.decoding import greedy_search
+from keras_s2s.decoding import beam_search, greedy_search
 
 VOCAB = 12
 
@@ -239,3 +241,41 @@ def test_attention_is_recorded_and_reordered_with_the_beams():
             if token == PAD_ID:
                 break
             assert align[hyp, t].argmax() == previous[t]
+
+
+@pytest.fixture(scope="module")
+def trained_steps(trained_run, exported_attention, parity_sentences):
+    """`(step_fn, encoded state, batch size)` of two small trained models: a GRU without
+    attention and a Luong-attention model with input feeding."""
+    import tensorflow as tf
+
+    from keras_s2s.models import Seq2Seq
+    from keras_s2s.tokenizer import Tokenizer
+    from keras_s2s.training import load_model
+
+    out = {}
+    for name, run_dir in (("plain", trained_run.run_dir), ("attention", exported_attention[0])):
+        s2s = Seq2Seq.from_model(load_model(os.path.join(run_dir, "model.keras")))
+        tokenizer = Tokenizer.load(run_dir)
+        source_ids = tokenizer.tokenize_dense(tf.constant(parity_sentences[:32]))
+        out[name] = (s2s.step, s2s.encode(source_ids), 32)
+    return out
+
+
+@pytest.mark.parametrize("model", ["plain", "attention"])
+@pytest.mark.parametrize("beam,n_best", [(1, 1), (3, 1), (3, 3), (5, 1), (5, 3)])
+def test_beam_search_equals_the_reference_on_trained_models(trained_steps, model, beam, n_best):
+    from beam_reference import reference_beam_search
+
+    step_fn, state, batch = trained_steps[model]
+    args = (step_fn, state, batch, 12, beam)
+    new = beam_search(*args, n_best=n_best)
+    old = reference_beam_search(*args, n_best=n_best)
+    np.testing.assert_array_equal(new.ids.numpy(), old.ids.numpy())
+    np.testing.assert_array_equal(new.lengths.numpy(), old.lengths.numpy())
+    np.testing.assert_allclose(new.scores.numpy(), old.scores.numpy(), rtol=0, atol=1e-5)
+    assert (new.alignments is None) == (model == "plain")
+    if model == "attention":
+        np.testing.assert_allclose(new.alignments.numpy(), old.alignments.numpy(), atol=1e-5)
+    # Hypotheses really differ between beams and step counts vary: not a trivial case.
+    assert new.ids.shape[1] == n_best and len(set(new.lengths.numpy().ravel())) > 1
