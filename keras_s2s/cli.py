@@ -26,100 +26,136 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _add_train_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--run-dir", required=True, help="output directory (rerun to resume)")
-    p.add_argument("--config", help="JSON config file; flags override it")
-    p.add_argument("--rnn", choices=["gru", "lstm"])
-    p.add_argument("--attention", choices=["none", "bahdanau", "luong"])
-    p.add_argument("--tokenizer", choices=["sentencepiece", "char", "word"])
-    p.add_argument("--vocab-size", type=int)
-    p.add_argument("--embedding-dim", type=int)
-    p.add_argument("--units", type=int)
-    p.add_argument("--layers", type=int, help="encoder and decoder layers")
-    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--dropout", type=float)
-    p.add_argument("--teacher-forcing-ratio", type=float)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--epochs", type=int)
-    p.add_argument(
+def _on_off(**kw):
+    return {"action": argparse.BooleanOptionalAction, "default": None, **kw}
+
+
+# One row per flag that sets config fields: `(flag, field or fields, argparse options)`.
+# The parser, the defaults in `--help` and the overrides in `_config_from_args` all
+# come from this table.
+CONFIG_FLAGS: tuple[tuple[str, str | tuple[str, ...], dict], ...] = (
+    ("--rnn", "rnn", {"choices": ["gru", "lstm"]}),
+    ("--attention", "attention", {"choices": ["none", "bahdanau", "luong"]}),
+    ("--tokenizer", "tokenizer", {"choices": ["sentencepiece", "char", "word"]}),
+    ("--vocab-size", "vocab_size", {"type": int}),
+    ("--embedding-dim", "embedding_dim", {"type": int}),
+    ("--units", "units", {"type": int}),
+    (
+        "--layers",
+        ("encoder_layers", "decoder_layers"),
+        {"type": int, "help": "encoder and decoder layers"},
+    ),
+    ("--bidirectional", "bidirectional", _on_off(help="bidirectional encoder")),
+    ("--dropout", "dropout", {"type": float}),
+    (
+        "--teacher-forcing-ratio",
+        "teacher_forcing_ratio",
+        {"type": float, "help": "below 1: scheduled sampling"},
+    ),
+    ("--batch-size", "batch_size", {"type": int}),
+    ("--epochs", "epochs", {"type": int}),
+    ("--patience", "patience", {"type": int, "help": "epochs without improvement before stopping"}),
+    (
         "--time-budget",
-        type=float,
-        metavar="MINUTES",
-        help="wall-clock budget of the whole run, across resumes; the learning rate "
-        "decays with it (0: none)",
-    )
-    p.add_argument("--learning-rate", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--max-source-length", type=int)
-    p.add_argument("--max-target-length", type=int)
-    p.add_argument("--normalization", choices=["nmt_nfkc", "nfkc", "identity"])
-    p.add_argument("--luong-score", choices=["general", "dot"])
-    p.add_argument(
-        "--luong-scaled",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="divide Luong scores by sqrt(units) (default: off)",
-    )
-    p.add_argument("--input-feeding", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument(
+        "time_budget_minutes",
+        {
+            "type": float,
+            "metavar": "MINUTES",
+            "help": "wall-clock budget of the whole run, across resumes; the learning rate "
+            "decays with it (0: none)",
+        },
+    ),
+    ("--learning-rate", "learning_rate", {"type": float}),
+    ("--clipnorm", "clipnorm", {"type": float, "help": "gradient norm clipping"}),
+    ("--seed", "seed", {"type": int}),
+    ("--max-source-length", "max_source_length", {"type": int, "help": "tokens; longer is cut"}),
+    ("--max-target-length", "max_target_length", {"type": int, "help": "tokens; longer is cut"}),
+    ("--normalization", "normalization", {"choices": ["nmt_nfkc", "nfkc", "identity"]}),
+    ("--model-type", "model_type", {"choices": ["unigram", "bpe"], "help": "SentencePiece"}),
+    ("--luong-score", "luong_score", {"choices": ["general", "dot"]}),
+    ("--luong-scaled", "luong_scaled", _on_off(help="divide Luong scores by sqrt(units)")),
+    ("--input-feeding", "input_feeding", _on_off(help="Luong input feeding")),
+    (
         "--target-vocabulary",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="restrict the decoder to the pieces of the training targets (default: off)",
-    )
-    p.add_argument("--label-smoothing", type=float)
-    p.add_argument("--checkpoint-steps", type=int, help="batches between resume checkpoints")
-    p.add_argument(
+        "target_vocabulary",
+        _on_off(help="restrict the decoder to the pieces of the training targets"),
+    ),
+    ("--label-smoothing", "label_smoothing", {"type": float}),
+    (
+        "--checkpoint-steps",
+        "checkpoint_steps",
+        {"type": int, "help": "batches between resume checkpoints"},
+    ),
+    (
         "--strategy",
-        choices=["none", "mirrored", "multiworker"],
-        help="tf.distribute strategy (multiworker reads TF_CONFIG)",
-    )
-    p.add_argument("--bucket-width", type=int, help="length-bucket width in tokens (0: off)")
-    p.add_argument(
+        "strategy",
+        {
+            "choices": ["none", "mirrored", "multiworker"],
+            "help": "tf.distribute strategy (multiworker reads TF_CONFIG)",
+        },
+    ),
+    (
+        "--bucket-width",
+        "bucket_width",
+        {"type": int, "help": "length-bucket width in tokens (0: off)"},
+    ),
+    (
         "--deterministic",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="TensorFlow op determinism (bit-reproducible, slower)",
+        "deterministic",
+        _on_off(help="TensorFlow op determinism (bit-reproducible, slower)"),
+    ),
+    (
+        "--beam-width",
+        "beam_width",
+        {"type": int, "help": "default beam width of the exported model"},
+    ),
+    ("--length-penalty", "length_penalty", {"type": float, "help": "GNMT length-penalty alpha"}),
+)
+
+
+def _dest(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def _add_train_flags(p: argparse.ArgumentParser, defaults, run_dir: str | None = None) -> None:
+    """Adds the run and config flags.
+
+    Args:
+        p: The subcommand's parser.
+        defaults: The `RunConfig` the command starts from, shown in `--help`.
+        run_dir: The default run dir; None makes `--run-dir` required.
+    """
+    p.add_argument(
+        "--run-dir",
+        required=run_dir is None,
+        default=run_dir,
+        help="output directory (rerun to resume)" + (f" (default: {run_dir})" if run_dir else ""),
     )
-    p.add_argument("--beam-width", type=int, help="default beam width of the exported model")
-    p.add_argument("--length-penalty", type=float, help="GNMT length-penalty alpha")
+    p.add_argument("--config", help="JSON config file; flags override it")
+    flat = {k: v for section in defaults.to_dict().values() for k, v in section.items()}
+    flat["tokenizer"] = flat["kind"]
+    for flag, fields, options in CONFIG_FLAGS:
+        field = fields if isinstance(fields, str) else fields[0]
+        default = flat[field]
+        if isinstance(default, bool):
+            default = "on" if default else "off"
+        help_text = options.get("help")
+        shown = f"default: {default}"
+        options = {**options, "help": f"{help_text} ({shown})" if help_text else shown}
+        # Flags default to None, so that only the flags given override a --config file.
+        p.add_argument(flag, dest=_dest(flag), **options)
 
 
 def _config_from_args(args: argparse.Namespace, base=None):
     from keras_s2s.config import RunConfig
 
     config = base or (RunConfig.load(args.config) if args.config else RunConfig())
+    overrides = {}
+    for flag, fields, _ in CONFIG_FLAGS:
+        for field in (fields,) if isinstance(fields, str) else fields:
+            overrides[field] = getattr(args, _dest(flag))
     return config.override(
-        rnn=args.rnn,
-        attention=args.attention,
-        tokenizer=args.tokenizer,
-        vocab_size=args.vocab_size,
-        embedding_dim=args.embedding_dim,
-        units=args.units,
-        encoder_layers=args.layers,
-        decoder_layers=args.layers,
-        bidirectional=args.bidirectional,
-        dropout=args.dropout,
-        teacher_forcing_ratio=args.teacher_forcing_ratio,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        time_budget_minutes=args.time_budget,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        max_source_length=args.max_source_length,
-        max_target_length=args.max_target_length,
-        normalization=args.normalization,
-        luong_score=args.luong_score,
-        luong_scaled=args.luong_scaled,
-        input_feeding=args.input_feeding,
-        target_vocabulary=args.target_vocabulary,
-        label_smoothing=args.label_smoothing,
-        checkpoint_steps=args.checkpoint_steps,
-        strategy=args.strategy,
-        bucket_width=args.bucket_width,
-        deterministic=args.deterministic,
-        beam_width=args.beam_width,
-        length_penalty=args.length_penalty,
+        **overrides,
         format=getattr(args, "format", None),
         valid_fraction=getattr(args, "valid_fraction", None),
         skip_bad_lines=getattr(args, "skip_bad_lines", None),
@@ -354,18 +390,28 @@ def _plot(model, text: str, hypothesis, out_dir: str, index: int) -> str:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """`keras-s2s evaluate`: BLEU and chrF (sacrebleu) on a source/reference pair of files."""
+    """`keras-s2s evaluate`: BLEU, chrF and exact match (sacrebleu) on a test set."""
     from keras_s2s.evaluation import evaluate
 
     _check_decoding_flags(args)
+    if args.test and (args.source_file or args.reference_file):
+        raise CliError("give --test, or --source-file and --reference-file, not both")
+    if args.test:
+        from keras_s2s.data import infer_format, read_pairs
+
+        pairs = read_pairs(args.test, infer_format(args.test)).pairs
+        sources, references = [s for s, _ in pairs], [t for _, t in pairs]
+    elif args.source_file and args.reference_file:
+        sources = _read_text_file(args.source_file)
+        references = _read_text_file(args.reference_file)
+        if len(sources) != len(references):
+            raise CliError(
+                f"{args.source_file} has {len(sources)} lines but {args.reference_file} "
+                f"has {len(references)}"
+            )
+    else:
+        raise CliError("evaluate needs --test FILE, or --source-file and --reference-file")
     model = _load_model(args)
-    sources = _read_text_file(args.source_file)
-    references = _read_text_file(args.reference_file)
-    if len(sources) != len(references):
-        raise CliError(
-            f"{args.source_file} has {len(sources)} lines but {args.reference_file} "
-            f"has {len(references)}"
-        )
     try:
         result = evaluate(model, sources, references, beam=args.beam, max_length=args.max_length)
     except ValueError as e:
@@ -402,12 +448,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
-    """`keras-s2s corpus`: writes the embedded default corpus as TSV files."""
-    from keras_s2s.corpora import generate_default_corpus, write_corpus
+    """`keras-s2s corpus`: writes a built-in corpus as train/valid/test TSV files."""
+    from keras_s2s.applications import MissingDataError, build_corpus
+    from keras_s2s.corpora import write_corpus
 
-    paths = write_corpus(generate_default_corpus(seed=args.seed), args.out)
-    for name, path in paths.items():
-        print(f"{name}: {path}")
+    try:
+        corpus = build_corpus(args.name, seed=args.seed)
+    except MissingDataError as e:
+        raise CliError(str(e)) from None
+    for name, path in write_corpus(corpus, args.out).items():
+        print(f"{name}: {path} ({len(corpus.splits()[name]):,} pairs)")
     return 0
 
 
@@ -446,7 +496,9 @@ def quickstart_config():
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the `keras-s2s` argument parser."""
+    from keras_s2s.applications import NAMES as CORPUS_NAMES
     from keras_s2s.backends import BACKENDS
+    from keras_s2s.config import RunConfig
 
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="RNN sequence-to-sequence models in Keras 3."
@@ -475,16 +527,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the run dir's resume checkpoints and train from epoch 0 "
         "(without it, checkpoints that cannot be restored stop the run)",
     )
-    _add_train_flags(p)
+    _add_train_flags(p, RunConfig())
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("quickstart", help="train on the embedded corpus (the README demo)")
-    _add_train_flags(p)
-    p.add_argument("--out", default="saved_models/quickstart", help="export destination")
-    p.set_defaults(func=cmd_quickstart, run_dir="runs/quickstart")
-    for action in p._actions:
-        if action.dest == "run_dir":
-            action.required = False
+    _add_train_flags(p, quickstart_config(), run_dir="runs/quickstart")
+    p.add_argument(
+        "--out",
+        default="saved_models/quickstart",
+        help="export destination (default: saved_models/quickstart)",
+    )
+    p.set_defaults(func=cmd_quickstart)
 
     p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
     p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
@@ -492,7 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
     )
-    p.add_argument("--n-best", type=int, default=1, help="hypotheses per sentence (JSON)")
+    p.add_argument(
+        "--n-best", type=int, default=1, help="hypotheses per sentence (JSON) (default: 1)"
+    )
     p.add_argument("--max-length", type=int)
     p.add_argument("--plot-attention", metavar="DIR", help="write one heatmap PNG per sentence")
     p.add_argument(
@@ -512,10 +567,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="*", help="sentences (default: read stdin)")
     p.set_defaults(func=cmd_translate)
 
-    p = sub.add_parser("evaluate", help="BLEU and chrF on a test set (JSON)")
+    p = sub.add_parser("evaluate", help="BLEU, chrF and exact match on a test set (JSON)")
     p.add_argument("--model", required=True)
-    p.add_argument("--source-file", required=True)
-    p.add_argument("--reference-file", required=True)
+    p.add_argument("--test", help="test pairs, .tsv or .jsonl (or the two files below)")
+    p.add_argument("--source-file", help="sources, one per line")
+    p.add_argument("--reference-file", help="references, one per line")
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument(
         "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
@@ -546,9 +602,18 @@ def build_parser() -> argparse.ArgumentParser:
             help="also show TensorFlow's start-up lines and the converters' logs",
         )
 
-    p = sub.add_parser("corpus", help="write the embedded default corpus as TSV")
+    p = sub.add_parser("corpus", help="write a built-in corpus as TSV (train, valid, test)")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--name",
+        choices=CORPUS_NAMES,
+        default="default",
+        help="default: dates and numbers (the demo's); cldr-names: German -> English "
+        "names; stdlib-signatures: docstring -> def line; stdlib-summaries: docstring "
+        "body -> first line; chatterbot: utterance -> reply (needs keras-s2s[recipes]) "
+        "(default: default)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     p.set_defaults(func=cmd_corpus)
     return parser
 

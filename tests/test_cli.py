@@ -1,6 +1,7 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -56,6 +57,67 @@ def test_parallel_needs_both_files(tmp_path, capsys):
     assert capsys.readouterr().err == (
         "keras-s2s: error: --format parallel needs --source-file and --target-file\n"
     )
+
+
+def test_corpus_command_writes_a_named_corpus(tmp_path, capsys):
+    assert main(["corpus", "--name", "cldr-names", "--out", str(tmp_path)]) == 0
+    rows = (tmp_path / "train.tsv").read_text(encoding="utf-8").splitlines()
+    assert (
+        "Deutschland\tGermany"
+        in rows
+        + (tmp_path / "test.tsv").read_text().splitlines()
+        + (tmp_path / "valid.tsv").read_text().splitlines()
+    )
+    assert f"train: {tmp_path / 'train.tsv'} ({len(rows):,} pairs)" in capsys.readouterr().out
+
+
+def test_help_shows_the_defaults_of_each_command(capsys, monkeypatch):
+    from keras_s2s.cli import build_parser
+
+    monkeypatch.setenv("COLUMNS", "100")
+
+    def help_of(command):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        return capsys.readouterr().out
+
+    train, quickstart = help_of("train"), help_of("quickstart")
+    assert re.search(r"--units UNITS\s+default: 256\n", train)
+    assert re.search(
+        r"--bidirectional, --no-bidirectional\s+bidirectional encoder \(default: off\)", train
+    )
+    assert re.search(r"--vocab-size VOCAB_SIZE\s+default: 500\n", quickstart)
+    assert "(default: runs/quickstart)" in quickstart
+
+
+def _changed(value):
+    """A valid value other than `value`, of its type."""
+    if isinstance(value, float):
+        return value / 2 if value else 0.5
+    return value + 1
+
+
+def test_every_config_flag_sets_exactly_its_config_fields():
+    from keras_s2s.cli import CONFIG_FLAGS, _config_from_args, build_parser
+    from keras_s2s.config import RunConfig
+
+    def flat(config):
+        values = {k: v for section in config.to_dict().values() for k, v in section.items()}
+        return {("tokenizer" if k == "kind" else k): v for k, v in values.items()}
+
+    default = flat(RunConfig())
+    for flag, fields, options in CONFIG_FLAGS:
+        fields = (fields,) if isinstance(fields, str) else fields
+        old = default[fields[0]]
+        if options.get("action"):
+            argv = [f"--no-{flag[2:]}" if old else flag]
+        elif "choices" in options:
+            argv = [flag, next(c for c in options["choices"] if c != old)]
+        else:
+            argv = [flag, str(_changed(old))]
+        config = _config_from_args(build_parser().parse_args(["train", "--run-dir", "r", *argv]))
+        new = flat(config)
+        assert {k for k in new if new[k] != default[k]} == set(fields), flag
 
 
 def test_corpus_command_writes_the_embedded_corpus(tmp_path):
@@ -131,6 +193,14 @@ def test_evaluate_prints_sacrebleu_json(exported, tmp_path, small_corpus):
     assert set(result) >= {"bleu", "bleu_lowercase", "chrf", "sentences", "seconds"}
     assert result["sentences"] == 20
     assert 0.0 <= result["bleu"] <= 100.0 and 0.0 <= result["chrf"] <= 100.0
+    # The same pairs as one TSV file: the same scores.
+    tsv = _write(tmp_path / "test.tsv", "".join(f"{s}\t{t}\n" for s, t in pairs))
+    r = _cli("evaluate", "--model", version_dir, "--backend", "onnx", "--test", tsv)
+    assert r.returncode == 0, r.stderr
+    by_tsv = json.loads(r.stdout)
+    assert {k: v for k, v in by_tsv.items() if k != "seconds"} == {
+        k: v for k, v in result.items() if k != "seconds"
+    }
 
 
 def test_export_command_publishes_a_version(exported, tmp_path):
@@ -318,6 +388,10 @@ BAD_INVOCATIONS = [
     _TRANSLATE,  # no such model
     [*_EVALUATE, "--beam", "0"],
     [*_EVALUATE, "--max-length", "0"],
+    [*_EVALUATE, "--test", "t.tsv"],  # both kinds of test set
+    ["evaluate", "--model", "m", "--source-file", "s"],  # no references
+    ["evaluate", "--model", "m", "--test", "missing.tsv"],
+    ["corpus", "--name", "chatterbot", "--out", "c"],  # without chatterbot-corpus (below)
     # train: every numeric flag out of range
     [*_TRAIN, "--epochs", "0"],
     [*_TRAIN, "--batch-size", "0"],
@@ -351,7 +425,8 @@ def test_bad_invocations_exit_2_with_one_line_before_tensorflow_loads(argv, tmp_
     (tmp_path / "s").write_text("x\n")
     (tmp_path / "r").write_text("x\n")
     code = (
-        "import sys; from keras_s2s.cli import main; rc = main(sys.argv[1:]); "
+        "import sys; sys.modules['chatterbot_corpus'] = None; "
+        "from keras_s2s.cli import main; rc = main(sys.argv[1:]); "
         "print('tensorflow' in sys.modules); sys.exit(rc)"
     )
     r = subprocess.run(

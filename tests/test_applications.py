@@ -1,0 +1,80 @@
+# Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
+import ast
+import sys
+import types
+
+import pytest
+
+from keras_s2s import applications
+from keras_s2s.applications import MissingDataError, build_corpus, split_pairs
+
+
+def test_split_pairs_dedupes_by_source_and_is_seeded_and_disjoint():
+    pairs = [(f"s {i}", f"t {i}") for i in range(100)] + [("s 3", "other"), ("", "x")]
+    corpus = split_pairs(pairs, seed=7)
+    assert (len(corpus.train), len(corpus.valid), len(corpus.test)) == (90, 5, 5)
+    sources = [s for split in corpus.splits().values() for s, _ in split]
+    assert sorted(sources) == sorted(f"s {i}" for i in range(100))
+    assert dict(corpus.train + corpus.valid + corpus.test)["s 3"] == "t 3"  # first wins
+    assert split_pairs(pairs, seed=7) == corpus
+    assert split_pairs(pairs, seed=8) != corpus
+
+
+def test_split_pairs_makes_fields_one_line():
+    corpus = split_pairs([("a\n  b\tc", "x\ny")] * 3, seed=0, valid_fraction=0, test_fraction=0)
+    assert corpus.valid == [("a b c", "x y")]  # at least one pair per split
+
+
+def test_cldr_names_translate_german_names_to_english():
+    pairs = dict(applications.cldr_name_pairs())
+    assert pairs["Deutschland"] == "Germany"
+    assert pairs["Januar"] == "January"
+    assert pairs["Japanisch"] == "Japanese"
+
+
+def test_stdlib_signatures_are_def_lines_that_parse():
+    pairs = applications.stdlib_signature_pairs()
+    assert len(pairs) > 1000
+    assert (
+        "Returns the final component of a pathname",
+        "def basename(p)",
+    ) in pairs
+    for _, target in pairs[:200]:
+        ast.parse(target + ": pass")
+
+
+def test_stdlib_summaries_pair_a_body_with_its_first_line():
+    pairs = applications.stdlib_summary_pairs()
+    assert len(pairs) > 500
+    for body, first in pairs[:200]:
+        assert "\n" not in first.strip() and len(body) > len(first)
+
+
+def test_chatterbot_pairs_follow_the_conversation(tmp_path, monkeypatch):
+    yaml = pytest.importorskip("yaml")
+    folder = tmp_path / "english"
+    folder.mkdir()
+    (folder / "a.yml").write_text(
+        yaml.safe_dump({"conversations": [["Hello", "Hi", "How are you?"], ["Bye", "See you"]]})
+    )
+    corpus = types.ModuleType("chatterbot_corpus.corpus")
+    corpus.DATA_DIRECTORY = str(tmp_path)
+    monkeypatch.setitem(sys.modules, "chatterbot_corpus", types.ModuleType("chatterbot_corpus"))
+    monkeypatch.setitem(sys.modules, "chatterbot_corpus.corpus", corpus)
+    assert applications.chatterbot_pairs() == [
+        ("Hello", "Hi"),
+        ("Hi", "How are you?"),
+        ("Bye", "See you"),
+    ]
+
+
+def test_chatterbot_without_its_package_is_one_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "chatterbot_corpus", None)
+    with pytest.raises(MissingDataError, match=r"pip install 'keras-s2s\[recipes\]'"):
+        build_corpus("chatterbot")
+
+
+def test_build_corpus_names():
+    assert build_corpus("default").train[0] == build_corpus("default").train[0]
+    with pytest.raises(ValueError, match="unknown corpus 'nope' .*cldr-names"):
+        build_corpus("nope")
