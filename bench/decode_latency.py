@@ -235,11 +235,13 @@ def decoder_step_params(model) -> int:
     return int(sum(int(np.prod(w.shape)) for w in decoder.weights if "embedding" not in w.path))
 
 
-def predict_loop(encoder_model, step_model, source_ids, steps, sos_id, eos_id=None):
+def predict_loop(encoder_model, step_model, source_ids, steps, sos_id, eos_id=None, joint_ids=None):
     """Encoder `predict()` once, then one decoder-step `predict()` per token.
 
     Runs exactly `steps` steps, or, with `eos_id`, stops early once every row has
-    emitted it (the natural stop). Returns int32 ids `[batch, steps_run]`.
+    emitted it (the natural stop). Returns int32 ids `[batch, steps_run]`; a decoder
+    restricted to a target vocabulary feeds back its own ids, which `joint_ids` (its
+    `target_ids`) maps to the tokenizer's at the end, as `translate_ids` does.
     """
     batch = source_ids.shape[0]
     encoded = encoder_model.predict(source_ids, batch_size=batch, verbose=0)
@@ -256,7 +258,8 @@ def predict_loop(encoder_model, step_model, source_ids, steps, sos_id, eos_id=No
             finished |= ids == eos_id
             if finished.all():
                 break
-    return np.stack(out, axis=1)
+    out = np.stack(out, axis=1)
+    return out if joint_ids is None else joint_ids[out]
 
 
 # Profiles.
@@ -543,6 +546,7 @@ def main(argv=None):
     from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, RunConfig
     from keras_s2s.evaluation import score
     from keras_s2s.exporting import export
+    from keras_s2s.models import Seq2Seq
     from keras_s2s.tokenizer import Tokenizer
     from keras_s2s.training import CONFIG_FILENAME, load_model
 
@@ -597,6 +601,8 @@ def main(argv=None):
         params = int(model.count_params())
         step_params = decoder_step_params(model)
         encoder_model, step_model = build_predict_models(model)
+        target_ids = Seq2Seq.from_model(model).decoder.target_ids
+        joint = None if target_ids is None else np.asarray(target_ids, np.int32)
         signature = tf.saved_model.load(version_dir).signatures["translate_ids"]
         ort_backends = {
             name: OnnxBackend(path, threads=args.ort_threads) for name, path in onnx_paths.items()
@@ -625,9 +631,9 @@ def main(argv=None):
             if name == "predict_loop":
                 if steps is None:  # natural stop
                     return predict_loop(
-                        encoder_model, step_model, source, max_length, SOS_ID, EOS_ID
+                        encoder_model, step_model, source, max_length, SOS_ID, EOS_ID, joint
                     )
-                return predict_loop(encoder_model, step_model, source, steps, SOS_ID)
+                return predict_loop(encoder_model, step_model, source, steps, SOS_ID, None, joint)
             session = ort_backends[name].session
             return session.run(["ids"], ort_feed(source, beam))[0][:, 0].astype(np.int32)
 
