@@ -6,9 +6,9 @@ the machine, from data that installs with pip, and need no download at run time:
 
 | name | application | source -> target | data |
 |---|---|---|---|
-| `cldr-names` | translation | a German name -> its English name | CLDR via `babel` |
-| `stdlib-signatures` | code generation | a docstring's summary -> `def name(args)` | Python's standard library |
-| `stdlib-summaries` | summarisation | a docstring's body -> its first line | Python's standard library |
+| `cldr-names` | translation | a name in German, French, Spanish, Italian, Dutch or Portuguese -> its English name | CLDR via `babel` |
+| `stdlib-signatures` | code generation | a function's docstring summary -> `def name(args)` | Python's standard library |
+| `stdlib-summaries` | summarisation | a docstring's body -> its summary (first paragraph) | Python's standard library |
 | `chatterbot` | dialogue | an utterance -> the reply that follows | `chatterbot-corpus` (BSD) |
 
 Splits are disjoint by source text and seeded, so a corpus is the same on every run of
@@ -32,7 +32,7 @@ _SPACE = re.compile(r"\s+")
 # Standard-library folders that are tests, demos or third-party-style code rather than
 # documented API.
 _SKIPPED_DIRS = {"test", "tests", "idlelib", "lib2to3", "turtledemo", "site-packages", "ensurepip"}
-CLDR_SOURCE_LOCALE = "de"
+CLDR_SOURCE_LOCALES = ("de", "fr", "es", "it", "nl", "pt")
 CLDR_TARGET_LOCALE = "en"
 
 
@@ -71,27 +71,31 @@ def split_pairs(
 
 
 def cldr_name_pairs() -> list[tuple[str, str]]:
-    """German -> English display names from CLDR: languages, territories, scripts,
-    currencies, months and weekdays (`babel`, already a dependency)."""
+    """Names in six languages -> their English names, from CLDR (`babel`, already a
+    dependency): languages, territories, scripts, currencies, months and weekdays."""
     from babel import Locale
 
-    source, target = Locale.parse(CLDR_SOURCE_LOCALE), Locale.parse(CLDR_TARGET_LOCALE)
+    target = Locale.parse(CLDR_TARGET_LOCALE)
     pairs = []
-    for table in ("languages", "territories", "scripts", "currencies"):
-        names = getattr(target, table)
-        pairs += [
-            (name, names[key]) for key, name in getattr(source, table).items() if key in names
-        ]
-    for table in ("months", "days"):
-        for width in ("wide", "abbreviated"):
-            names = getattr(target, table)["format"][width]
-            pairs += [(v, names[k]) for k, v in getattr(source, table)["format"][width].items()]
+    for code in CLDR_SOURCE_LOCALES:
+        source = Locale.parse(code)
+        for table in ("languages", "territories", "scripts", "currencies"):
+            names = getattr(target, table)
+            pairs += [(v, names[k]) for k, v in getattr(source, table).items() if k in names]
+        for table in ("months", "days"):
+            for width in ("wide", "abbreviated"):
+                names = getattr(target, table)["format"][width]
+                pairs += [(v, names[k]) for k, v in getattr(source, table)["format"][width].items()]
     return pairs
 
 
-def _stdlib_functions() -> Iterable[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
-    """Public documented functions and methods of the standard library's Python files,
-    in a fixed order, with their docstrings (parsed with `ast`: nothing is imported)."""
+_DOCUMENTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)
+
+
+def _stdlib_docstrings() -> Iterable[tuple[ast.AST, str]]:
+    """Public documented modules, classes and functions of the standard library's
+    Python files, in a fixed order, with their docstrings (parsed with `ast`: nothing is
+    imported)."""
     root = sysconfig.get_paths()["stdlib"]
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("_"))
@@ -104,9 +108,9 @@ def _stdlib_functions() -> Iterable[tuple[ast.FunctionDef | ast.AsyncFunctionDef
             except (SyntaxError, ValueError, OSError):
                 continue
             for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if isinstance(node, _DOCUMENTED) and not getattr(node, "name", "").startswith("_"):
                     doc = ast.get_docstring(node)
-                    if doc and not node.name.startswith("_"):
+                    if doc:
                         yield node, doc
 
 
@@ -116,19 +120,29 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 
 def stdlib_signature_pairs() -> list[tuple[str, str]]:
-    """A docstring's first paragraph -> the function's `def` line (code generation)."""
-    return [(doc.split("\n\n")[0], _signature(node)) for node, doc in _stdlib_functions()]
+    """A function's docstring summary (first paragraph) -> its `def` line (code
+    generation)."""
+    return [
+        (doc.split("\n\n")[0], _signature(node))
+        for node, doc in _stdlib_docstrings()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+
+
+# Longer first paragraphs are descriptions rather than summaries.
+MAX_SUMMARY_WORDS = 30
 
 
 def stdlib_summary_pairs() -> list[tuple[str, str]]:
-    """A docstring's body (after its first paragraph) -> its first line (summarisation).
+    """A docstring's body -> its summary, the first paragraph (summarisation).
 
-    Only docstrings whose first paragraph is one line and whose body is longer than it.
+    From the modules, classes and functions whose docstring has a summary of at most
+    `MAX_SUMMARY_WORDS` words and a body longer than it.
     """
     pairs = []
-    for _, doc in _stdlib_functions():
+    for _, doc in _stdlib_docstrings():
         first, _, body = doc.partition("\n\n")
-        if "\n" not in first.strip() and len(body) > len(first):
+        if len(first.split()) <= MAX_SUMMARY_WORDS and len(body) > len(first):
             pairs.append((body, first))
     return pairs
 

@@ -608,10 +608,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--name",
         choices=CORPUS_NAMES,
         default="default",
-        help="default: dates and numbers (the demo's); cldr-names: German -> English "
-        "names; stdlib-signatures: docstring -> def line; stdlib-summaries: docstring "
-        "body -> first line; chatterbot: utterance -> reply (needs keras-s2s[recipes]) "
-        "(default: default)",
+        help="default: dates and numbers (the demo's); cldr-names: names in six "
+        "languages -> English names; stdlib-signatures: docstring -> def line; "
+        "stdlib-summaries: docstring body -> its summary; chatterbot: utterance -> reply "
+        "(needs keras-s2s[recipes]) (default: default)",
     )
     p.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     p.set_defaults(func=cmd_corpus)

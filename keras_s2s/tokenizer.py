@@ -46,6 +46,8 @@ class Tokenizer:
         import sentencepiece as spm
 
         self.model_proto = bytes(model_proto)
+        # Loading a model with identity normalization logs an INFO line to stderr.
+        spm.set_min_log_level(1)
         self._sp = spm.SentencePieceProcessor(model_proto=self.model_proto)
         specials = (
             self._sp.pad_id(),

@@ -25,11 +25,12 @@ def test_split_pairs_makes_fields_one_line():
     assert corpus.valid == [("a b c", "x y")]  # at least one pair per split
 
 
-def test_cldr_names_translate_german_names_to_english():
+def test_cldr_names_translate_names_in_six_languages_to_english():
     pairs = dict(applications.cldr_name_pairs())
-    assert pairs["Deutschland"] == "Germany"
+    assert pairs["Deutschland"] == pairs["Allemagne"] == pairs["Alemania"] == "Germany"
     assert pairs["Januar"] == "January"
     assert pairs["Japanisch"] == "Japanese"
+    assert pairs["Duitsland"] == "Germany" and pairs["Germania"] == "Germany"
 
 
 def test_stdlib_signatures_are_def_lines_that_parse():
@@ -43,11 +44,12 @@ def test_stdlib_signatures_are_def_lines_that_parse():
         ast.parse(target + ": pass")
 
 
-def test_stdlib_summaries_pair_a_body_with_its_first_line():
+def test_stdlib_summaries_pair_a_body_with_its_summary():
     pairs = applications.stdlib_summary_pairs()
-    assert len(pairs) > 500
-    for body, first in pairs[:200]:
-        assert "\n" not in first.strip() and len(body) > len(first)
+    assert len(pairs) > 1000
+    for body, summary in pairs:
+        assert len(summary.split()) <= applications.MAX_SUMMARY_WORDS
+        assert len(body) > len(summary) and "\n\n" not in summary
 
 
 def test_chatterbot_pairs_follow_the_conversation(tmp_path, monkeypatch):
