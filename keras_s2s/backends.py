@@ -297,6 +297,11 @@ class _GraphBackend(Backend):
         self.tokenizer = tokenizer
         self.config = config
         self._fn = function
+        # One step on an empty sentence, so that tracing (keras) and the creation of the
+        # graph's SentencePiece resource, which logs a line for models with identity
+        # normalization, happen while loading (under the CLI's captured stderr) rather
+        # than in the first request.
+        self._run([""], 1, 1, 1)
 
     def _run(self, texts, max_length, beam, n_best):
         tf = self._tf
