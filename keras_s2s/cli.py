@@ -509,7 +509,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a text-pair corpus")
     p.add_argument("--train", help="training corpus file")
     p.add_argument("--valid", help="validation corpus file (default: hold out a fraction)")
-    p.add_argument("--format", choices=["tsv", "anki", "jsonl", "parallel"])
+    p.add_argument(
+        "--format",
+        choices=["tsv", "anki", "jsonl", "parallel"],
+        help="default: from a .tsv or .jsonl file name (optionally .gz), else tsv",
+    )
     p.add_argument("--source-file", help="source side (with --format parallel)")
     p.add_argument("--target-file", help="target side (with --format parallel)")
     p.add_argument("--valid-source-file", help="validation source side (parallel)")
