@@ -117,6 +117,10 @@ def _dest(flag: str) -> str:
     return flag[2:].replace("-", "_")
 
 
+def _fields(fields: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (fields,) if isinstance(fields, str) else fields
+
+
 def _add_train_flags(p: argparse.ArgumentParser, defaults, run_dir: str | None = None) -> None:
     """Adds the run and config flags.
 
@@ -132,11 +136,8 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults, run_dir: str | None =
         help="output directory (rerun to resume)" + (f" (default: {run_dir})" if run_dir else ""),
     )
     p.add_argument("--config", help="JSON config file; flags override it")
-    flat = {k: v for section in defaults.to_dict().values() for k, v in section.items()}
-    flat["tokenizer"] = flat["kind"]
     for flag, fields, options in CONFIG_FLAGS:
-        field = fields if isinstance(fields, str) else fields[0]
-        default = flat[field]
+        default = defaults.get(_fields(fields)[0])
         if isinstance(default, bool):
             default = "on" if default else "off"
         help_text = options.get("help")
@@ -152,7 +153,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
     config = base or (RunConfig.load(args.config) if args.config else RunConfig())
     overrides = {}
     for flag, fields, _ in CONFIG_FLAGS:
-        for field in (fields,) if isinstance(fields, str) else fields:
+        for field in _fields(fields):
             overrides[field] = getattr(args, _dest(flag))
     return config.override(
         **overrides,

@@ -359,6 +359,12 @@ class RunConfig:
             f.write(self.to_json() + "\n")
         os.replace(tmp, path)
 
+    def get(self, key: str) -> Any:
+        """The value of a flat field name, as `override` takes them (e.g. `"units"`,
+        `"tokenizer"` for `tokenizer.kind`)."""
+        section, field = _ALIASES.get(key, (None, key))
+        return getattr(getattr(self, section or _field_section(key)), field)
+
     def override(self, **values: Any) -> RunConfig:
         """Returns a copy with flat field overrides, e.g. `override(rnn="lstm")`.
 

@@ -308,10 +308,7 @@ def _free_shapes(loop_vars: tuple) -> tuple:
             return tf.TensorShape(None)  # the invariant of its flow; elements keep theirs
         return tf.TensorShape([None] * x.shape.rank)
 
-    return tuple(
-        tf.nest.map_structure(free, v) if not isinstance(v, tf.TensorArray) else free(v)
-        for v in loop_vars
-    )
+    return tf.nest.map_structure(free, loop_vars)  # a TensorArray is a leaf
 
 
 def _backtrack(parents: tf.Tensor, steps: tf.Tensor, n: tf.Tensor) -> tf.Tensor:

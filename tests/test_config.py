@@ -62,3 +62,12 @@ def test_load_errors_name_the_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="bad.json: config is not valid JSON"):
         RunConfig.load(bad)
+
+
+def test_get_reads_the_flat_field_names_that_override_takes():
+    config = RunConfig().override(units=32, tokenizer="char", beam_width=4)
+    assert config.get("units") == 32
+    assert config.get("tokenizer") == "char"  # the alias of tokenizer.kind
+    assert config.get("beam_width") == 4
+    with pytest.raises(ConfigError, match="unknown config field 'nope'"):
+        config.get("nope")
