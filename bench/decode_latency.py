@@ -152,7 +152,7 @@ def timed_blocks(fns: dict, warmup: int, repeats: dict, passes: int = 2) -> dict
 
 
 def load_test(data_dir: str):
-    from keras_s2s.data import read_pairs
+    from keras_s2s.readers import read_pairs
 
     de = os.path.join(data_dir, f"{TEST_SPLIT}.de.gz")
     en = os.path.join(data_dir, f"{TEST_SPLIT}.en.gz")

@@ -70,14 +70,14 @@ def probe(args, name: str) -> dict:
     import tensorflow as tf
 
     from keras_s2s.config import RunConfig
-    from keras_s2s.models import build_model
-    from keras_s2s.pipeline import (
+    from keras_s2s.input_pipeline import (
         encode_pairs,
         make_dataset,
         make_epoch_dataset,
         target_vocabulary,
         to_target_space,
     )
+    from keras_s2s.models import build_model
     from keras_s2s.tokenizer import Tokenizer
     from keras_s2s.training import compile_model
 

@@ -124,8 +124,8 @@ def build_model(args, work: str) -> tuple[str, dict]:
                 return path, {"source": source}
 
     from keras_s2s.cli import quickstart_config
-    from keras_s2s.corpora import generate_default_corpus
     from keras_s2s.exporting import export
+    from keras_s2s.generated_corpus import generate_default_corpus
     from keras_s2s.training import train
 
     config = quickstart_config().override(epochs=args.epochs)
@@ -385,7 +385,7 @@ def main(argv=None):
     import onnxruntime  # noqa: F401
 
     from keras_s2s.backends import OnnxBackend
-    from keras_s2s.corpora import generate_default_corpus
+    from keras_s2s.generated_corpus import generate_default_corpus
 
     work = args.work_dir or tempfile.mkdtemp(prefix="load-bench-")
     try:
@@ -521,7 +521,7 @@ def main(argv=None):
                 "export_commit": metadata.get("commit"),
             },
             "data": {
-                "corpus": "keras_s2s.corpora.generate_default_corpus(seed=0).test, sources",
+                "corpus": "keras_s2s.generated_corpus.generate_default_corpus(seed=0).test, sources",
                 "sentences": len(sentences),
                 "requests": "consecutive batches, wrapping; thread k starts at k*n/threads",
             },

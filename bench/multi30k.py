@@ -152,7 +152,7 @@ def parse_args(argv=None):
 
 
 def read_split(data_dir: str, split: str) -> list[tuple[str, str]]:
-    from keras_s2s.data import read_pairs
+    from keras_s2s.readers import read_pairs
 
     de = os.path.join(data_dir, f"{split}.de.gz")
     en = os.path.join(data_dir, f"{split}.en.gz")
@@ -245,7 +245,7 @@ def decode_and_score(model, sources, references, beam: int, out_path: str) -> di
 
 def train_model(name, overrides, seconds, train_pairs, valid_pairs, run_dir) -> dict:
     from keras_s2s.config import RunConfig
-    from keras_s2s.pipeline import encode_pairs
+    from keras_s2s.input_pipeline import encode_pairs
     from keras_s2s.tokenizer import Tokenizer
     from keras_s2s.training import train
 

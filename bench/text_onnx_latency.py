@@ -96,7 +96,7 @@ def main(argv=None):
     args = parse_args(argv)
     git = git_facts()
     from keras_s2s.backends import OnnxBackend, OnnxTextBackend
-    from keras_s2s.data import read_pairs
+    from keras_s2s.readers import read_pairs
 
     started = time.perf_counter()
     load_start = os.getloadavg()

@@ -12,7 +12,7 @@ Two measurements, one run (the machine has 2 cores; nothing runs concurrently):
    `clip_grad_norm_(1.0)`) trained with a standard eager loop in a spawned worker
    process that never imports TensorFlow (PyTorch slows down in a process where
    TensorFlow has run; `--torch-in-process` shows it). Both train on the *same*
-   numpy batches: one epoch of `keras_s2s.pipeline.make_epoch_dataset` (length
+   numpy batches: one epoch of `keras_s2s.input_pipeline.make_epoch_dataset` (length
    bucketing), built once, from which `--warmup + --batches` batches are drawn at
    random (seed 0, kept in epoch order). Keras reads them through `tf.data`; PyTorch
    gets the same arrays. Each framework warms up on `--warmup` batches (tracing, first
@@ -41,7 +41,7 @@ Usage (from the repository root):
     .venv/bin/python bench/train_throughput.py --data-dir ../shared/data/multi30k --limit 8000
 
 `--data-dir` reads Multi30k de->en in place (train.{de,en}.gz, val.{de,en}.gz); the
-default data is the embedded corpus (`keras_s2s.corpora`), on which the vocabulary
+default data is the embedded corpus (`keras_s2s.generated_corpus`), on which the vocabulary
 stays far below 8,000. PyTorch is needed for part 1 (`pip install -e '.[bench]'`);
 `--skip-comparison` runs part 2 alone. Writes `bench/results/train_throughput.json`
 (see bench/README.md).
@@ -145,7 +145,7 @@ def parse_args(argv=None):
 def load_data(args):
     """Returns (description, train pairs, valid pairs)."""
     if args.data_dir:
-        from keras_s2s.data import read_pairs
+        from keras_s2s.readers import read_pairs
 
         def read(split):
             de = os.path.join(args.data_dir, f"{split}.de.gz")
@@ -154,7 +154,7 @@ def load_data(args):
 
         desc = f"multi30k de->en ({args.data_dir}: train.de/en, val.de/en)"
         return desc, read("train"), read("val")
-    from keras_s2s.corpora import generate_default_corpus
+    from keras_s2s.generated_corpus import generate_default_corpus
 
     corpus = generate_default_corpus(seed=0)
     return "embedded default corpus (seed 0): train / valid splits", corpus.train, corpus.valid
@@ -182,7 +182,7 @@ def default_overrides(tiny: bool) -> tuple[str, dict]:
 
 def epoch_batches(encoded, train_config) -> list[tuple]:
     """Every batch of epoch 0 as numpy `(source, decoder_input, labels)`, in order."""
-    from keras_s2s.pipeline import make_epoch_dataset
+    from keras_s2s.input_pipeline import make_epoch_dataset
 
     return [
         (x["source_ids"].numpy(), x["decoder_input_ids"].numpy(), y.numpy())
@@ -279,8 +279,8 @@ class KerasRunner:
     ):
         import keras
 
+        from keras_s2s.input_pipeline import target_lookup
         from keras_s2s.models import build_model
-        from keras_s2s.pipeline import target_lookup
 
         keras.utils.set_random_seed(config.train.seed)
         self.prefetch = prefetch
@@ -883,7 +883,7 @@ def prepare_config(name, overrides, train_pairs, n_draw, valid_pairs=()):
     """RunConfig, tokenizer (trained on the training pairs), the drawn batches, the
     training targets' vocabulary and the validation batches."""
     from keras_s2s.config import RunConfig
-    from keras_s2s.pipeline import encode_pairs, make_dataset, target_vocabulary
+    from keras_s2s.input_pipeline import encode_pairs, make_dataset, target_vocabulary
     from keras_s2s.tokenizer import Tokenizer
 
     config = RunConfig().override(**overrides)
@@ -950,7 +950,7 @@ def compare_config(prep, args, *, variants: bool, profile: bool) -> dict:
             "epoch_label_tokens": prep["epoch_label_tokens"],
             "distinct_shapes_per_epoch": prep["distinct_shapes"],
             "drawn": "warmup + timed batches drawn at random (seed 0) from epoch 0 of "
-            "keras_s2s.pipeline.make_epoch_dataset, kept in epoch order",
+            "keras_s2s.input_pipeline.make_epoch_dataset, kept in epoch order",
             "warmup": batch_stats(warm),
             "timed": batch_stats(timed),
         },
@@ -1071,7 +1071,7 @@ def try_variants(prep, args, base, keras_base, warm, timed) -> list[dict]:
             KerasRunner(config, vocab, steps_per_execution=spe),
         )
 
-    # 3. tf.data prefetch off (the baseline prefetches, as keras_s2s.pipeline does).
+    # 3. tf.data prefetch off (the baseline prefetches, as keras_s2s.input_pipeline does).
     keras_only(
         "no_prefetch",
         "the same tf.data feed without prefetch (the baseline prefetches AUTOTUNE)",
@@ -1249,7 +1249,7 @@ def make_timer():
 
 def target_tokens(run_dir, config, train_pairs) -> int:
     """Label tokens per epoch, computed as `train` does (same tokenizer and limits)."""
-    from keras_s2s.pipeline import encode_pairs
+    from keras_s2s.input_pipeline import encode_pairs
     from keras_s2s.tokenizer import Tokenizer
 
     return encode_pairs(train_pairs, Tokenizer.load(run_dir), config.data).target_tokens

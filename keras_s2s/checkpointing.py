@@ -10,7 +10,7 @@ end, everything the rest of the run depends on:
   and scheduled sampling, and every optimizer variable (its step counter included);
 - the position in the data: the epoch and the number of batches done in it. The batch
   order of an epoch is a pure function of `(seed, epoch)` (see
-  `pipeline.make_epoch_dataset`), so skipping that many batches of the same epoch
+  `input_pipeline.make_epoch_dataset`), so skipping that many batches of the same epoch
   dataset restores the tf.data iterator exactly;
 - the bookkeeping of early stopping and checkpoint selection, and the history so far.
 

@@ -164,7 +164,7 @@ def _config_from_args(args: argparse.Namespace, base=None):
 
 
 def _read(path, config, target_path=None):
-    from keras_s2s.data import read_pairs
+    from keras_s2s.readers import read_pairs
 
     result = read_pairs(
         path,
@@ -208,10 +208,10 @@ def _print_training_summary(result, label_smoothing: float, elapsed: float) -> N
 
 def cmd_train(args: argparse.Namespace) -> int:
     """`keras-s2s train`: reads the corpus, trains, writes the run dir."""
-    from keras_s2s.data import split_holdout
+    from keras_s2s.readers import split_holdout
 
     if args.format is None and not args.config and args.train:
-        from keras_s2s.data import CorpusError, infer_format
+        from keras_s2s.readers import CorpusError, infer_format
 
         try:
             args.format = infer_format(args.train)  # .tsv or .jsonl; else the default
@@ -299,9 +299,9 @@ def _check_decoding_flags(args: argparse.Namespace) -> None:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions the CLI reports in one line (exit code 2)."""
     from keras_s2s.config import ConfigError
-    from keras_s2s.data import CorpusError
     from keras_s2s.exporting import ExportError
     from keras_s2s.integrity import ModelPathError
+    from keras_s2s.readers import CorpusError
 
     return (CliError, ConfigError, CorpusError, ExportError, ModelPathError, OSError)
 
@@ -398,7 +398,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.test and (args.source_file or args.reference_file):
         raise CliError("give --test, or --source-file and --reference-file, not both")
     if args.test:
-        from keras_s2s.data import infer_format, read_pairs
+        from keras_s2s.readers import infer_format, read_pairs
 
         pairs = read_pairs(args.test, infer_format(args.test)).pairs
         sources, references = [s for s, _ in pairs], [t for _, t in pairs]
@@ -450,8 +450,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_corpus(args: argparse.Namespace) -> int:
     """`keras-s2s corpus`: writes a built-in corpus as train/valid/test TSV files."""
-    from keras_s2s.applications import MissingDataError, build_corpus
-    from keras_s2s.corpora import write_corpus
+    from keras_s2s.application_corpora import MissingDataError, build_corpus
+    from keras_s2s.generated_corpus import write_corpus
 
     try:
         corpus = build_corpus(args.name, seed=args.seed)
@@ -497,7 +497,7 @@ def quickstart_config():
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the `keras-s2s` argument parser."""
-    from keras_s2s.applications import NAMES as CORPUS_NAMES
+    from keras_s2s.application_corpora import NAMES as CORPUS_NAMES
     from keras_s2s.backends import BACKENDS
     from keras_s2s.config import RunConfig
 

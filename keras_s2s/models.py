@@ -180,7 +180,7 @@ class Decoder(keras.layers.Layer):
         luong_scaled: Divide Luong scores by `sqrt(units)`.
         target_ids: For a decoder restricted to a target vocabulary: the joint id of each
             decoder id (`vocab_size` of them, the special ids first, see
-            `keras_s2s.pipeline.target_vocabulary`). None: decoder ids are joint ids.
+            `keras_s2s.input_pipeline.target_vocabulary`). None: decoder ids are joint ids.
         **kwargs: Standard `keras.layers.Layer` arguments.
 
     Call args:

@@ -33,8 +33,8 @@ def run_quickstart(config: RunConfig, run_dir: str, out_dir: str) -> dict:
         The figures of the report: exact match per backend, agreement, seconds.
     """
     from keras_s2s.backends import OnnxBackend, SavedModelBackend, load
-    from keras_s2s.corpora import generate_default_corpus
     from keras_s2s.exporting import export
+    from keras_s2s.generated_corpus import generate_default_corpus
     from keras_s2s.training import train
 
     start = time.perf_counter()

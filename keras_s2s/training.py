@@ -43,6 +43,13 @@ from keras_s2s.distribute import (
     prepare_model,
     shard_by_data,
 )
+from keras_s2s.input_pipeline import (
+    encode_pairs,
+    make_dataset,
+    make_epoch_dataset,
+    target_vocabulary,
+    to_target_space,
+)
 from keras_s2s.integrity import (
     CONFIG_FILENAME,
     KERAS_FILENAME,
@@ -54,13 +61,6 @@ from keras_s2s.integrity import (
 )
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.models import build_model
-from keras_s2s.pipeline import (
-    encode_pairs,
-    make_dataset,
-    make_epoch_dataset,
-    target_vocabulary,
-    to_target_space,
-)
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)

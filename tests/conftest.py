@@ -54,7 +54,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def small_corpus():
-    from keras_s2s.corpora import generate_default_corpus
+    from keras_s2s.generated_corpus import generate_default_corpus
 
     return generate_default_corpus(seed=0, num_dates=400, num_numbers=400)
 

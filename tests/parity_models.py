@@ -89,7 +89,7 @@ def assert_same_nbest(want, got, *, tie: float = 1e-4, context=""):
 
 def corpus(code: bool):
     """The tiny generated corpus; `code` indents every target by four spaces."""
-    from keras_s2s.corpora import generate_default_corpus
+    from keras_s2s.generated_corpus import generate_default_corpus
 
     c = generate_default_corpus(seed=0, num_dates=300, num_numbers=300)
     if not code:
@@ -112,14 +112,14 @@ def train_lean(config, train_pairs, run_dir: str) -> list[int] | None:
     """
     import keras
 
-    from keras_s2s.integrity import write_run_checksums
-    from keras_s2s.models import build_model
-    from keras_s2s.pipeline import (
+    from keras_s2s.input_pipeline import (
         encode_pairs,
         make_dataset,
         target_vocabulary,
         to_target_space,
     )
+    from keras_s2s.integrity import write_run_checksums
+    from keras_s2s.models import build_model
     from keras_s2s.tokenizer import Tokenizer
     from keras_s2s.training import (
         CONFIG_FILENAME,

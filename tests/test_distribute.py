@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 from keras_s2s.config import ConfigError
-from keras_s2s.corpora import generate_default_corpus
-from keras_s2s.data import write_pairs
+from keras_s2s.generated_corpus import generate_default_corpus
+from keras_s2s.readers import write_pairs
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 FLAGS = [

@@ -26,7 +26,7 @@ import re
 import sysconfig
 from collections.abc import Callable, Iterable
 
-from keras_s2s.corpora import Corpus, generate_default_corpus
+from keras_s2s.generated_corpus import Corpus, generate_default_corpus
 
 _SPACE = re.compile(r"\s+")
 # Standard-library folders that are tests, demos or third-party-style code rather than

@@ -5,8 +5,8 @@ import types
 
 import pytest
 
-from keras_s2s import applications
-from keras_s2s.applications import MissingDataError, build_corpus, split_pairs
+from keras_s2s import application_corpora
+from keras_s2s.application_corpora import MissingDataError, build_corpus, split_pairs
 
 
 def test_split_pairs_dedupes_by_source_and_is_seeded_and_disjoint():
@@ -26,7 +26,7 @@ def test_split_pairs_makes_fields_one_line():
 
 
 def test_cldr_names_translate_names_in_six_languages_to_english():
-    pairs = dict(applications.cldr_name_pairs())
+    pairs = dict(application_corpora.cldr_name_pairs())
     assert pairs["Deutschland"] == pairs["Allemagne"] == pairs["Alemania"] == "Germany"
     assert pairs["Januar"] == "January"
     assert pairs["Japanisch"] == "Japanese"
@@ -34,7 +34,7 @@ def test_cldr_names_translate_names_in_six_languages_to_english():
 
 
 def test_stdlib_signatures_are_def_lines_that_parse():
-    pairs = applications.stdlib_signature_pairs()
+    pairs = application_corpora.stdlib_signature_pairs()
     assert len(pairs) > 1000
     assert (
         "Returns the final component of a pathname",
@@ -45,10 +45,10 @@ def test_stdlib_signatures_are_def_lines_that_parse():
 
 
 def test_stdlib_summaries_pair_a_body_with_its_summary():
-    pairs = applications.stdlib_summary_pairs()
+    pairs = application_corpora.stdlib_summary_pairs()
     assert len(pairs) > 1000
     for body, summary in pairs:
-        assert len(summary.split()) <= applications.MAX_SUMMARY_WORDS
+        assert len(summary.split()) <= application_corpora.MAX_SUMMARY_WORDS
         assert len(body) > len(summary) and "\n\n" not in summary
 
 
@@ -63,7 +63,7 @@ def test_chatterbot_pairs_follow_the_conversation(tmp_path, monkeypatch):
     corpus.DATA_DIRECTORY = str(tmp_path)
     monkeypatch.setitem(sys.modules, "chatterbot_corpus", types.ModuleType("chatterbot_corpus"))
     monkeypatch.setitem(sys.modules, "chatterbot_corpus.corpus", corpus)
-    assert applications.chatterbot_pairs() == [
+    assert application_corpora.chatterbot_pairs() == [
         ("Hello", "Hi"),
         ("Hi", "How are you?"),
         ("Bye", "See you"),

@@ -1,5 +1,5 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
-"""Tests for keras_s2s.data (corpus readers and writers)."""
+"""Tests for keras_s2s.readers (corpus readers and writers)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from keras_s2s import data
-from keras_s2s.data import (
+from keras_s2s import readers
+from keras_s2s.readers import (
     FORMATS,
     MAX_SKIPPED_EXAMPLES,
     CorpusError,
@@ -45,7 +45,7 @@ def test_formats_constant():
 
 def test_module_does_not_import_tensorflow_or_keras():
     code = (
-        "import sys, keras_s2s.data\n"
+        "import sys, keras_s2s.readers\n"
         "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
@@ -54,7 +54,7 @@ def test_module_does_not_import_tensorflow_or_keras():
         capture_output=True,
         text=True,
         check=True,
-        cwd=str(pathlib.Path(data.__file__).resolve().parents[1]),
+        cwd=str(pathlib.Path(readers.__file__).resolve().parents[1]),
     )
     assert out.stdout.strip() == ""
 

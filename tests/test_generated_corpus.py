@@ -1,5 +1,5 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
-"""Tests for keras_s2s.corpora (the embedded default corpus)."""
+"""Tests for keras_s2s.generated_corpus (the embedded default corpus)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from babel.dates import format_date
 from num2words import num2words
 
-from keras_s2s import corpora
-from keras_s2s.corpora import (
+from keras_s2s import generated_corpus
+from keras_s2s.generated_corpus import (
     DATE_FORMATS,
     DATE_LOCALES,
     NUMBER_LANGUAGES,
@@ -179,7 +179,7 @@ def test_custom_sizes_and_fractions():
     splits = small.splits()
     total = sum(len(p) for p in splits.values())
     assert total == (
-        100 * corpora.DATE_RENDERINGS_PER_VALUE + 50 * corpora.NUMBER_RENDERINGS_PER_VALUE
+        100 * generated_corpus.DATE_RENDERINGS_PER_VALUE + 50 * generated_corpus.NUMBER_RENDERINGS_PER_VALUE
     )
     test_values = {_value(t) for _, t in small.test}
     valid_values = {_value(t) for _, t in small.valid}

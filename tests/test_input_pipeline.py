@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, DataConfig, TrainConfig
-from keras_s2s.pipeline import encode_pairs, epoch_order, make_dataset, make_epoch_dataset
+from keras_s2s.input_pipeline import encode_pairs, epoch_order, make_dataset, make_epoch_dataset
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_empty_corpus_is_an_error(tokenizer):
 
 
 def test_target_vocabulary_lists_the_special_ids_then_the_target_ids():
-    from keras_s2s.pipeline import Encoded, target_vocabulary, to_target_space
+    from keras_s2s.input_pipeline import Encoded, target_vocabulary, to_target_space
 
     enc = Encoded(
         source=[np.array([40, 41]), np.array([42])],
