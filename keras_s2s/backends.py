@@ -85,16 +85,18 @@ class Hypothesis:
     alignment: list[list[float]] | None = None
 
 
-def _trim(row) -> list[int]:
+def trim_ids(row) -> list[int]:
+    """Returns a row of ids `[time]` as a list without its trailing pad ids."""
     row = [int(i) for i in row]
     while row and row[-1] == PAD_ID:
         row.pop()
     return row
 
 
-def _pad(rows: Sequence[Sequence[int]]) -> np.ndarray:
+def pad_ids(rows: Sequence[Sequence[int]], dtype=np.int64) -> np.ndarray:
+    """Returns ragged id rows as one pad-filled `[batch, max_len]` array (at least 1 wide)."""
     width = max([len(r) for r in rows] + [1])
-    out = np.zeros((len(rows), width), np.int64)
+    out = np.zeros((len(rows), width), dtype)
     for i, r in enumerate(rows):
         out[i, : len(r)] = r
     return out
@@ -241,7 +243,7 @@ class Backend:
             for i in range(len(chunk)):
                 row = []
                 for j in range(ids.shape[1]):
-                    trimmed = _trim(ids[i, j])
+                    trimmed = trim_ids(ids[i, j])
                     alignment = None
                     if alignments is not None and self.attention:
                         alignment = alignments[i, j, : len(trimmed)].tolist()
@@ -269,14 +271,14 @@ class _IdsBackend(Backend):
 
     def source_ids(self, texts: Sequence[str]) -> np.ndarray:
         """Tokenizes and truncates like the exported graph: int64 `[batch, time]`."""
-        return _pad([r[: self.max_source_length] for r in self.tokenizer.encode(texts)])
+        return pad_ids([r[: self.max_source_length] for r in self.tokenizer.encode(texts)])
 
     def _decode_ids(self, source_ids: np.ndarray, max_length: int, beam: int, n_best: int):
         raise NotImplementedError
 
     def _run(self, texts, max_length, beam, n_best):
         ids, scores, alignments = self._decode_ids(self.source_ids(texts), max_length, beam, n_best)
-        strings = [self.tokenizer.decode([_trim(r) for r in row]) for row in ids]
+        strings = [self.tokenizer.decode([trim_ids(r) for r in row]) for row in ids]
         return strings, ids, scores, alignments
 
 
