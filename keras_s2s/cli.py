@@ -251,12 +251,15 @@ def _stdin_batches(batch_size: int):
     """Yields lists of stdin lines: full batches, or whatever has arrived when the input
     pauses, so an interactive pipe gets its answers before it is closed.
 
-    Undecodable bytes become U+FFFD (then unk) rather than stopping the whole run.
+    Lines are read leniently: undecodable bytes become U+FFFD (then unk) rather than
+    stopping the whole run.
     """
     import select
 
+    from keras_s2s.readers import decode_line
+
     fd = sys.stdin.fileno()
-    pending, batch = b"", []
+    pending, batch, first = b"", [], True
     while True:
         if batch and not select.select([fd], [], [], 0)[0]:
             yield batch  # nothing more right now: answer what is there
@@ -267,12 +270,14 @@ def _stdin_batches(batch_size: int):
             break
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
-            batch.append(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+            # The terminator goes back on so decode_line strips a CRLF's "\r" too.
+            batch.append(decode_line(line + b"\n", first=first, lenient=True))
+            first = False
             if len(batch) == batch_size:
                 yield batch
                 batch = []
     if pending:
-        batch.append(pending.rstrip(b"\r").decode("utf-8", errors="replace"))
+        batch.append(decode_line(pending + b"\n", first=first, lenient=True))
     if batch:
         yield batch
 
@@ -403,8 +408,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         pairs = read_pairs(args.test, infer_format(args.test)).pairs
         sources, references = [s for s, _ in pairs], [t for _, t in pairs]
     elif args.source_file and args.reference_file:
-        sources = _read_text_file(args.source_file)
-        references = _read_text_file(args.reference_file)
+        from keras_s2s.readers import read_lines
+
+        sources = read_lines(args.source_file)
+        references = read_lines(args.reference_file)
         if len(sources) != len(references):
             raise CliError(
                 f"{args.source_file} has {len(sources)} lines but {args.reference_file} "
@@ -419,19 +426,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     print(json.dumps(result))
     return 0
-
-
-def _read_text_file(path: str) -> list[str]:
-    import gzip
-
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig") as f:
-            return [line.rstrip("\r\n") for line in f]
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
-    except UnicodeDecodeError as e:
-        raise CliError(f"{path}: not valid UTF-8 ({e.reason})") from None
 
 
 def cmd_export(args: argparse.Namespace) -> int:

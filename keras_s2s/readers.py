@@ -1,5 +1,5 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
-"""Corpus readers and writers for (source, target) text pairs.
+"""Readers and writers of text files: corpus pairs and plain lines.
 
 Every task keras-s2s handles (translation, summarisation, dialogue, code
 generation) is a list of ``(source, target)`` string pairs. This module reads
@@ -80,7 +80,9 @@ __all__ = [
     "MAX_SKIPPED_EXAMPLES",
     "CorpusError",
     "ReadResult",
+    "decode_line",
     "infer_format",
+    "read_lines",
     "read_pairs",
     "split_holdout",
     "write_pairs",
@@ -167,11 +169,12 @@ class _Lines:
     Opening happens in the constructor so a missing file is reported before
     any parsing. Iterating yields ``(line_number, text)`` where ``text`` is
     the decoded line without its terminator, or a ``CorpusError`` if the line
-    is not valid UTF-8. ``count`` is the number of lines yielded so far.
+    is not valid UTF-8 (with ``lenient``, bad bytes become U+FFFD instead). ``count`` is the number of lines yielded so far.
     """
 
-    def __init__(self, path: PathLike) -> None:
+    def __init__(self, path: PathLike, lenient: bool = False) -> None:
         self.path = os.fspath(path)
+        self.lenient = lenient
         self.count = 0
         try:
             self._raw = open(self.path, "rb")  # closed in close()
@@ -211,21 +214,71 @@ class _Lines:
             raise CorpusError(self.path, None, f"cannot read ({e.strerror or e})") from None
 
     def _decode(self, raw_line: bytes) -> str | CorpusError:
-        if raw_line.endswith(b"\n"):
-            raw_line = raw_line[:-1]
-            if raw_line.endswith(b"\r"):
-                raw_line = raw_line[:-1]
-        if self.count == 1 and raw_line.startswith(_BOM):
-            raw_line = raw_line[len(_BOM) :]
         try:
-            return raw_line.decode("utf-8")
+            return decode_line(raw_line, first=self.count == 1, lenient=self.lenient)
         except UnicodeDecodeError as e:
+            raw_line = e.object
             column = len(raw_line[: e.start].decode("utf-8")) + 1
             return CorpusError(
                 self.path,
                 self.count,
                 f"not valid UTF-8 (byte 0x{raw_line[e.start]:02x} at column {column})",
             )
+
+
+def decode_line(raw_line: bytes, *, first: bool = False, lenient: bool = False) -> str:
+    """Decodes one raw line by the rules every reader of keras-s2s shares.
+
+    Only the terminator (``\\n`` or ``\\r\\n``) is stripped; a UTF-8 BOM is
+    dropped from the first line.
+
+    Args:
+        raw_line: The line's bytes, with or without its terminator.
+        first: Whether this is the first line of its file or stream.
+        lenient: Invalid UTF-8 becomes U+FFFD instead of an error (text to
+            translate: one bad byte must not stop a stream).
+
+    Returns:
+        The decoded text.
+
+    Raises:
+        UnicodeDecodeError: Strict mode, invalid UTF-8 (its ``object`` is the
+            line without terminator and BOM).
+    """
+    if raw_line.endswith(b"\n"):
+        raw_line = raw_line[:-1]
+        if raw_line.endswith(b"\r"):
+            raw_line = raw_line[:-1]
+    if first and raw_line.startswith(_BOM):
+        raw_line = raw_line[len(_BOM) :]
+    return raw_line.decode("utf-8", errors="replace" if lenient else "strict")
+
+
+def read_lines(path: PathLike, *, lenient: bool = False) -> list[str]:
+    """Reads a (possibly gzipped) text file as a list of lines.
+
+    The one line reader of keras-s2s: the CLI's ``--source-file`` and
+    ``--reference-file``, and the benchmarks' corpus files, use it.
+
+    Args:
+        path: The file; gzip is detected by its magic bytes, not its name.
+        lenient: Invalid UTF-8 becomes U+FFFD (text to translate). Default:
+            strict, for corpora and references.
+
+    Returns:
+        The lines without their terminators, empty lines included.
+
+    Raises:
+        CorpusError: ``PATH: no such file`` and the other file-level errors,
+            or, in strict mode, ``PATH:N: not valid UTF-8 (...)``.
+    """
+    lines = []
+    with _Lines(path, lenient=lenient) as reader:
+        for _, text in reader:
+            if isinstance(text, CorpusError):
+                raise text
+            lines.append(text)
+    return lines
 
 
 def _parse_tsv(text: str) -> tuple[str, str]:

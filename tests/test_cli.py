@@ -438,6 +438,17 @@ def test_bad_invocations_exit_2_with_one_line_before_tensorflow_loads(argv, tmp_
     assert r.stdout == "False\n"  # TensorFlow was never imported
 
 
+def test_evaluate_names_the_line_of_an_undecodable_reference_file(tmp_path):
+    (tmp_path / "s").write_text("x\ny\n")
+    (tmp_path / "r").write_bytes(b"x\n\xff\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "keras_s2s", *_EVALUATE],
+        capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert r.stderr == "keras-s2s: error: r:2: not valid UTF-8 (byte 0xff at column 1)\n"
+
+
 def test_identity_normalization_model_translates_with_an_empty_stderr(tmp_path):
     # SentencePiece logs "precompiled_charsmap is empty" when a model with identity
     # normalization is loaded, in Python and in the graph's op. (Training still shows it

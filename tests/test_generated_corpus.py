@@ -179,7 +179,8 @@ def test_custom_sizes_and_fractions():
     splits = small.splits()
     total = sum(len(p) for p in splits.values())
     assert total == (
-        100 * generated_corpus.DATE_RENDERINGS_PER_VALUE + 50 * generated_corpus.NUMBER_RENDERINGS_PER_VALUE
+        100 * generated_corpus.DATE_RENDERINGS_PER_VALUE
+        + 50 * generated_corpus.NUMBER_RENDERINGS_PER_VALUE
     )
     test_values = {_value(t) for _, t in small.test}
     valid_values = {_value(t) for _, t in small.valid}

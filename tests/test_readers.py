@@ -18,7 +18,9 @@ from keras_s2s.readers import (
     MAX_SKIPPED_EXAMPLES,
     CorpusError,
     ReadResult,
+    decode_line,
     infer_format,
+    read_lines,
     read_pairs,
     split_holdout,
     write_pairs,
@@ -679,3 +681,51 @@ def test_infer_format_unknown(name):
         f"{name}: cannot infer the format from the file name; "
         "give it explicitly (one of: tsv, anki, jsonl, parallel)"
     )
+
+
+# --------------------------------------------------------------------------- read_lines
+
+
+def test_read_lines_drops_bom_and_terminators_and_keeps_empty_lines(tmp_path):
+    path = tmp_path / "text"
+    path.write_bytes(b"\xef\xbb\xbfone\r\n\n two \t\nlast")
+    assert read_lines(path) == ["one", "", " two \t", "last"]
+
+
+def test_read_lines_detects_gzip_by_magic_bytes_not_name(tmp_path):
+    path = tmp_path / "sources.txt"  # no .gz suffix
+    path.write_bytes(gzip.compress("\ufeffHallo\nWelt\n".encode()))
+    assert read_lines(path) == ["Hallo", "Welt"]
+
+
+def test_read_lines_strict_names_file_line_and_column(tmp_path):
+    path = tmp_path / "refs.txt"
+    path.write_bytes(b"good\nab\xffc\n")
+    with pytest.raises(CorpusError) as ei:
+        read_lines(path)
+    assert str(ei.value) == f"{path}:2: not valid UTF-8 (byte 0xff at column 3)"
+
+
+def test_read_lines_lenient_replaces_invalid_bytes(tmp_path):
+    path = tmp_path / "input.txt"
+    path.write_bytes(b"good\nab\xffc\n")
+    assert read_lines(path, lenient=True) == ["good", "ab\ufffdc"]
+
+
+def test_read_lines_missing_file(tmp_path):
+    with pytest.raises(CorpusError) as ei:
+        read_lines(tmp_path / "nope.txt")
+    assert str(ei.value) == f"{tmp_path / 'nope.txt'}: no such file"
+
+
+@pytest.mark.parametrize(
+    ("raw", "first", "text"),
+    [
+        (b"\xef\xbb\xbfa\r\n", True, "a"),
+        (b"\xef\xbb\xbfa\r\n", False, "\ufeffa"),
+        (b"a\r", False, "a\r"),  # only a terminator's CR is stripped
+        (b"a\xff\n", False, "a\ufffd"),
+    ],
+)
+def test_decode_line_rules(raw, first, text):
+    assert decode_line(raw, first=first, lenient=True) == text

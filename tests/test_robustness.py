@@ -2,6 +2,7 @@
 """Hostile input, bounded decoding, crash-safe publishing and safe loading."""
 
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -91,6 +92,28 @@ def test_cli_reads_undecodable_stdin(exported):
     )
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.decode().splitlines()) == 2
+
+
+def test_cli_stdin_drops_bom_and_crlf_like_the_file_reader(exported):
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_s2s",
+            "translate",
+            "--model",
+            exported[2],
+            "--format",
+            "json",
+        ],
+        input=b"\xef\xbb\xbfMay 7, 1985\r\nbad \xff bytes\r\nlast\r",
+        capture_output=True,
+        env=ENV,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [rec["source"] for rec in records] == ["May 7, 1985", "bad \ufffd bytes", "last"]
 
 
 @pytest.fixture(scope="module")
