@@ -45,7 +45,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_s2s import registry
 from keras_s2s.config import MAX_BEAM_WIDTH, PAD_ID
+from keras_s2s.exporting import (
+    ONNX_DIR,
+    ONNX_INT8_MODEL,
+    ONNX_MODEL,
+    ONNX_TEXT_MODEL,
+    SAVEDMODEL_FILE,
+)
 from keras_s2s.integrity import (
     ModelPathError,
     inside,
@@ -56,11 +64,8 @@ from keras_s2s.integrity import (
     verify_run_dir,
 )
 
-__all__ = ["BACKENDS", "Backend", "Hypothesis", "ModelPathError", "load", "resolve"]
+__all__ = ["Backend", "Hypothesis", "ModelPathError", "load", "pad_ids", "resolve", "trim_ids"]
 
-BACKENDS = ("keras", "savedmodel", "onnx", "onnx-int8", "onnx-text")
-# Which file of a version dir's onnx/ folder each ONNX backend loads.
-ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model.int8.onnx", "onnx-text": "model.text.onnx"}
 DEFAULT_BATCH_SIZE = 64
 METADATA_FILE = "metadata.json"
 
@@ -613,13 +618,58 @@ def _latest_version(path: str) -> str | None:
     return os.path.join(path, str(versions[-1])) if versions else None
 
 
+_BUILTIN_BACKENDS = (
+    registry.BackendEntry(
+        "keras", KerasBackend, run_file="model.keras", help="a training run dir's model.keras"
+    ),
+    registry.BackendEntry(
+        "savedmodel",
+        SavedModelBackend,
+        version_file=SAVEDMODEL_FILE,
+        loads_dir=True,
+        help="an exported version's SavedModel",
+    ),
+    registry.BackendEntry(
+        "onnx",
+        OnnxBackend,
+        version_file=f"{ONNX_DIR}/{ONNX_MODEL}",
+        file_suffixes=(".onnx",),
+        help="the ONNX ids graph in ONNX Runtime",
+    ),
+    registry.BackendEntry(
+        "onnx-int8",
+        OnnxBackend,
+        version_file=f"{ONNX_DIR}/{ONNX_INT8_MODEL}",
+        file_suffixes=(".onnx",),
+        help="the int8 ONNX ids graph",
+    ),
+    registry.BackendEntry(
+        "onnx-text",
+        OnnxTextBackend,
+        version_file=f"{ONNX_DIR}/{ONNX_TEXT_MODEL}",
+        file_suffixes=(".text.onnx", ".onnx"),
+        help="the strings-to-strings ONNX graph",
+    ),
+)
+for _entry in _BUILTIN_BACKENDS:
+    registry.register_backend(_entry, replace=True)
+
+
+def _suffix_match(entry: registry.BackendEntry, path: str) -> int:
+    """The length of the longest of the entry's suffixes that `path` ends with (0: none)."""
+    return max((len(s) for s in entry.file_suffixes if path.endswith(s)), default=0)
+
+
 def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
-    """Finds which backend and file a model path means.
+    """Finds which backend and file a model path means, from the backends' declarations
+    in `keras_s2s.registry`.
 
     Args:
         path: A run dir, a published version dir, a model dir of versions (the latest is
-            taken) or an `.onnx` file.
-        backend: Force a backend; by default the path decides.
+            taken) or a model file (e.g. `.onnx`).
+        backend: Force a backend; by default the path decides: the backend whose
+            `run_file` the run dir holds, the first registered one a version dir holds
+            (`savedmodel`), or the one whose file suffix matches longest.
 
     Returns:
         `(backend, path)`, the path being the one that backend loads.
@@ -627,42 +677,44 @@ def resolve(path: str, backend: str | None = None) -> tuple[str, str]:
     Raises:
         ModelPathError: if the path does not exist or holds no model for the backend.
     """
-    if backend is not None and backend not in BACKENDS:
-        raise ModelPathError(f"unknown backend {backend!r} (expected {', '.join(BACKENDS)})")
+    entries = registry.backends()
+    if backend is not None and backend not in entries:
+        raise ModelPathError(f"unknown backend {backend!r} (expected {', '.join(entries)})")
     if not os.path.exists(path):
         raise ModelPathError(f"{path}: no such file or directory")
+    wanted = [e for e in entries.values() if backend in (None, e.name)]
     if os.path.isfile(path):
-        if path.endswith(".text.onnx") and backend is None:
-            return "onnx-text", path
-        if path.endswith(".onnx") and backend in (None, "onnx", "onnx-int8"):
-            return backend or "onnx", path
-        if path.endswith(".onnx") and backend == "onnx-text":
-            return backend, path
+        best = max(wanted, key=lambda e: _suffix_match(e, path))  # first of equals wins
+        if _suffix_match(best, path):
+            return best.name, path
         raise ModelPathError(f"{path}: not a model (expected a run dir, version dir or .onnx)")
-    if os.path.isfile(os.path.join(path, "model.keras")) and backend in (None, "keras"):
-        return "keras", path
-    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+    for entry in wanted:
+        if entry.run_file and os.path.isfile(os.path.join(path, entry.run_file)):
+            return entry.name, path
+    is_version = os.path.isfile(os.path.join(path, SAVEDMODEL_FILE))
+    if not is_version:
         latest = _latest_version(path)
         if latest is not None:
             return resolve(latest, backend)
-    if os.path.isfile(os.path.join(path, "saved_model.pb")):
-        if backend in (None, "savedmodel"):
-            return "savedmodel", path
-        if backend in ONNX_FILES:
-            onnx_path = os.path.join(path, "onnx", ONNX_FILES[backend])
-            if os.path.isfile(onnx_path):
-                return backend, onnx_path
+    if is_version:
+        for entry in wanted:
+            if entry.version_file is None:
+                continue
+            target = os.path.join(path, entry.version_file)
+            if os.path.isfile(target):
+                return entry.name, (path if entry.loads_dir else target)
+            if backend is not None:
+                raise ModelPathError(
+                    f"{path}: exported without {backend} (no {entry.version_file})"
+                )
+        if backend is not None and entries[backend].run_file:
             raise ModelPathError(
-                f"{path}: exported without {backend} (no onnx/{ONNX_FILES[backend]})"
+                f"{path}: an exported version; the {backend} backend loads a training run dir "
+                f"(the one with {entries[backend].run_file})"
             )
-        if backend == "keras":
-            raise ModelPathError(
-                f"{path}: an exported version; the keras backend loads a training run dir "
-                "(the one with model.keras)"
-            )
-    wanted = f" for backend {backend!r}" if backend else ""
+    hint = f" for backend {backend!r}" if backend else ""
     raise ModelPathError(
-        f"{path}: not a model{wanted} (expected a run dir, version dir or .onnx file)"
+        f"{path}: not a model{hint} (expected a run dir, version dir or .onnx file)"
     )
 
 
@@ -672,9 +724,10 @@ def load(path: str, backend: str | None = None) -> Backend:
     Args:
         path: A run dir, a published version dir, a model dir of versions (the latest
             is taken) or an `.onnx` file (see `resolve`).
-        backend: `keras` (run dir), `savedmodel`, `onnx`, `onnx-int8` or `onnx-text`
-            (version dir or `.onnx` file); by default the path decides: `keras` for a
-            run dir, `savedmodel` for a version dir, `onnx`/`onnx-text` for a file.
+        backend: A registered backend (`keras_s2s.registry.backend_names()`): `keras`
+            (run dir), `savedmodel`, `onnx`, `onnx-int8` or `onnx-text` (version dir or
+            `.onnx` file); by default the path decides: `keras` for a run dir,
+            `savedmodel` for a version dir, `onnx`/`onnx-text` for a file.
 
     Returns:
         A `Backend`; its `translate(texts, beam=, n_best=, max_length=)` follows the
@@ -684,10 +737,4 @@ def load(path: str, backend: str | None = None) -> Backend:
         ModelPathError: if the path holds no such model, or a file it reads is damaged.
     """
     kind, target = resolve(str(path), backend)
-    if kind == "onnx-text":
-        return OnnxTextBackend(target)
-    if kind in ("onnx", "onnx-int8"):
-        return OnnxBackend(target)
-    if kind == "savedmodel":
-        return SavedModelBackend(target)
-    return KerasBackend(target)
+    return registry.backends()[kind].load(target)

@@ -2,7 +2,7 @@
 """Crash-safe training state: resume at the exact batch where a run stopped.
 
 Keras' `BackupAndRestore` with an integer `save_freq` restarts the interrupted epoch and
-repeats its batches, and it does not save the dropout RNG state (../shared/NOTES.md). A
+repeats its batches, and it does not save the dropout RNG state (docs/design.md). A
 `ResumeCheckpoint` instead saves, every `checkpoint_steps` batches and at every epoch
 end, everything the rest of the run depends on:
 

@@ -491,9 +491,12 @@ def quickstart_config():
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the `keras-s2s` argument parser."""
+    # Importing these registers the built-in backends and export formats.
+    import keras_s2s.backends  # noqa: F401
+    import keras_s2s.exporting  # noqa: F401
     from keras_s2s.application_corpora import NAMES as CORPUS_NAMES
-    from keras_s2s.backends import BACKENDS
     from keras_s2s.config import RunConfig
+    from keras_s2s.registry import backend_names, formats
 
     parser = argparse.ArgumentParser(
         prog="keras-s2s", description="RNN sequence-to-sequence models in Keras 3."
@@ -540,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("translate", help="translate TEXT arguments or stdin lines")
     p.add_argument("--model", required=True, help="run dir, version dir or .onnx file")
-    p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--backend", choices=backend_names())
     p.add_argument(
         "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
     )
@@ -571,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", help="test pairs, .tsv or .jsonl (or the two files below)")
     p.add_argument("--source-file", help="sources, one per line")
     p.add_argument("--reference-file", help="references, one per line")
-    p.add_argument("--backend", choices=BACKENDS)
+    p.add_argument("--backend", choices=backend_names())
     p.add_argument(
         "--beam", type=int, help="beam width (1: greedy; default: the model's own, as served)"
     )
@@ -584,8 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="savedmodel,onnx",
-        help="comma list of savedmodel, onnx (ids graph), onnx-text (strings to strings, "
-        "needs onnxruntime-extensions to run); default: savedmodel,onnx",
+        help="comma list of "
+        + ", ".join(f"{f.name} ({f.help})" if f.help else f.name for f in formats().values())
+        + "; default: savedmodel,onnx",
     )
     p.add_argument(
         "--quantize",

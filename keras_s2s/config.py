@@ -25,7 +25,7 @@ TOKENIZER_KINDS = ("sentencepiece", "char", "word")
 SENTENCEPIECE_TYPES = ("unigram", "bpe")
 NORMALIZATIONS = ("nmt_nfkc", "nfkc", "identity")
 
-# Special ids are part of the public contract (DESIGN.md §2): every tokenizer,
+# Special ids are part of the public contract (docs/design.md): every tokenizer,
 # model and exported graph agrees on them.
 PAD_ID = 0
 UNK_ID = 1

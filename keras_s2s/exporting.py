@@ -1,7 +1,7 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
 """Export a run to a versioned, self-contained directory: SavedModel and ONNX.
 
-Layout (DESIGN.md §2), one directory per version, in the form TF Serving polls:
+Layout (docs/design.md), one directory per version, in the form TF Serving polls:
 
     saved_models/<name>/<version>/
         saved_model.pb, variables/, assets/      SavedModel (tag `serve`)
@@ -17,7 +17,9 @@ Publication is atomic: everything is written into a hidden temporary directory
 (`.tmp-export-<pid>`, never numeric, so TF Serving ignores it) that is renamed to the
 next integer version only when complete. Existing versions are never touched.
 Temporary directories left by crashed exports are removed by the next export.
-Tracing happens on the CPU, so no cuDNN-only kernels end up in the graphs.
+The model loads and the SavedModel is saved under `tf.device("/CPU:0")`; Keras picks
+cuDNN-only RNN kernels whenever TensorFlow sees a GPU, whatever the device scope, so on
+a GPU machine export with the GPU hidden (`CUDA_VISIBLE_DEVICES=`; docs/design.md).
 
 The text-to-text ONNX graph (`onnx-text`) has the inputs and outputs of
 `translate_with_options`. SentencePiece tokenization becomes the onnxruntime-extensions
@@ -30,6 +32,7 @@ translating with it in a fresh process that never imports TensorFlow.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import logging
@@ -38,6 +41,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
+from keras_s2s import registry
 from keras_s2s.config import EOS_ID, PAD_ID, SOS_ID, UNK_ID, RunConfig
 from keras_s2s.integrity import (
     CONFIG_FILENAME,
@@ -53,7 +57,7 @@ from keras_s2s.integrity import (
 )
 
 ONNX_OPSET = 17
-FORMATS = ("savedmodel", "onnx", "onnx-text")
+SAVEDMODEL_FILE = "saved_model.pb"  # its presence marks a version dir
 DEFAULT_FORMATS = ("savedmodel", "onnx")
 QUANTIZE = ("int8",)
 TMP_PREFIX = ".tmp-export-"
@@ -438,6 +442,113 @@ def verify_text_model(path: str, texts: Sequence[str] = VERIFY_TEXTS) -> list[st
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@dataclasses.dataclass
+class ExportContext:
+    """What an `ExportFormat`'s writer gets: the traced model and where to write.
+
+    Attributes:
+        run_dir: The training run being exported.
+        version_dir: The (temporary) version directory to write into.
+        model_name: The model's directory name (TF Serving's model name).
+        config: The run's `RunConfig`.
+        tokenizer: The run's `Tokenizer`.
+        translator: The `Translator` module every graph is traced from.
+        quantize: The requested quantization (`None` or `"int8"`).
+        onnx_files: Files of the ONNX family written so far (role -> file name inside
+            `onnx/`); when any are written, `export` adds the tokenizer and
+            `onnx/config.json`, which the ONNX backends read.
+    """
+
+    run_dir: str
+    version_dir: str
+    model_name: str
+    config: RunConfig
+    tokenizer: object
+    translator: object
+    quantize: str | None = None
+    onnx_files: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _write_savedmodel(ctx: ExportContext) -> list[str]:
+    import tensorflow as tf
+
+    with tf.device("/CPU:0"):
+        _save_savedmodel(ctx.translator, ctx.version_dir)
+    _fault_point("after_variables")
+    write_warmup_requests(os.path.join(ctx.version_dir, WARMUP_FILE), ctx.model_name, ctx.config)
+    return [SAVEDMODEL_FILE, "variables/", "assets/", WARMUP_FILE]
+
+
+def _write_onnx(ctx: ExportContext) -> list[str]:
+    onnx_dir = os.path.join(ctx.version_dir, ONNX_DIR)
+    os.makedirs(onnx_dir, exist_ok=True)
+    convert_to_onnx(ids_function(ctx.translator), os.path.join(onnx_dir, ONNX_MODEL))
+    ctx.onnx_files["ids"] = ONNX_MODEL
+    if ctx.quantize == "int8":
+        quantize_int8(os.path.join(onnx_dir, ONNX_MODEL), os.path.join(onnx_dir, ONNX_INT8_MODEL))
+        ctx.onnx_files["int8"] = ONNX_INT8_MODEL
+    _fault_point("after_onnx")
+    return []  # listed with the ONNX family's shared files, by _write_onnx_config
+
+
+def _write_onnx_text(ctx: ExportContext) -> list[str]:
+    onnx_dir = os.path.join(ctx.version_dir, ONNX_DIR)
+    os.makedirs(onnx_dir, exist_ok=True)
+    convert_to_onnx(
+        text_function(ctx.translator), os.path.join(onnx_dir, ONNX_TEXT_MODEL), custom_ops=True
+    )
+    ctx.onnx_files["text"] = ONNX_TEXT_MODEL
+    return []
+
+
+def _write_onnx_config(ctx: ExportContext) -> list[str]:
+    """The tokenizer and `onnx/config.json` beside the ONNX graphs; their file list."""
+    from keras_s2s.tokenizer import MODEL_FILENAME
+
+    onnx_dir = os.path.join(ctx.version_dir, ONNX_DIR)
+    config = ctx.config
+    ctx.tokenizer.save(os.path.join(onnx_dir, MODEL_FILENAME))
+    ctx.onnx_files["tokenizer"] = MODEL_FILENAME
+    onnx_config = {
+        "opset": ONNX_OPSET,
+        "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "sos": SOS_ID, "eos": EOS_ID},
+        "max_source_length": config.data.max_source_length,
+        "max_length": config.decode.max_length,
+        "attention": config.model.attention,
+        "length_penalty": config.decode.length_penalty,
+        "beam_width": config.decode.beam_width,
+        "inputs": ["source_ids", "max_length", "beam_width", "n_best"],
+        "outputs": ["ids", "scores", "alignments"],
+        "text_inputs": ["text", "max_length", "beam_width", "n_best"],
+        "text_outputs": ["translations", "scores", "ids", "alignments"],
+        "files": ctx.onnx_files,
+        SHA256_KEY: checksums(onnx_dir, ctx.onnx_files.values()),
+    }
+    with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
+        json.dump(seal(onnx_config), f, indent=2)
+    if "text" in ctx.onnx_files:
+        # Only now is config.json beside it, which the backend reads.
+        verify_text_model(os.path.join(onnx_dir, ONNX_TEXT_MODEL))
+    return [f"{ONNX_DIR}/{name}" for name in ctx.onnx_files.values()]
+
+
+_BUILTIN_FORMATS = (
+    registry.ExportFormat(
+        "savedmodel", _write_savedmodel, required=True, help="TF Serving; always written"
+    ),
+    registry.ExportFormat("onnx", _write_onnx, help="ONNX Runtime ids graph"),
+    registry.ExportFormat(
+        "onnx-text",
+        _write_onnx_text,
+        help="strings to strings, needs onnxruntime-extensions to run",
+    ),
+)
+for _format in _BUILTIN_FORMATS:
+    registry.register_format(_format, replace=True)
+FORMATS = tuple(f.name for f in _BUILTIN_FORMATS)
+"""The built-in export formats (`registry.format_names()` also lists registered ones)."""
+
+
 def export(
     run_dir: str,
     out_dir: str,
@@ -450,8 +561,9 @@ def export(
     Args:
         run_dir: A training run dir (config.json, tokenizer.model, model.keras).
         out_dir: The model's directory, e.g. `saved_models/NAME`.
-        formats: `savedmodel` is always written (TF Serving loads it); add `onnx` for the
-            ONNX Runtime ids graph and `onnx-text` for the strings-to-strings graph.
+        formats: Names of registered formats (`keras_s2s.registry`). `savedmodel` is
+            always written (TF Serving loads it); `onnx` adds the ONNX Runtime ids graph
+            and `onnx-text` the strings-to-strings graph.
         quantize: `int8` also writes `onnx/model.int8.onnx`, the ids graph with
             dynamically quantized weights (needs the `onnx` format).
 
@@ -461,15 +573,17 @@ def export(
     Raises:
         ExportError: on an unknown format or a failed conversion (nothing is published).
     """
-    unknown = sorted(set(formats) - set(FORMATS))
+    known = registry.formats()
+    unknown = sorted(set(formats) - set(known))
     if unknown:
         raise ExportError(
-            f"unknown export format(s): {', '.join(unknown)} (expected {', '.join(FORMATS)})"
+            f"unknown export format(s): {', '.join(unknown)} (expected {', '.join(known)})"
         )
     if quantize is not None and quantize not in QUANTIZE:
         raise ExportError(f"unknown quantization {quantize!r} (expected {', '.join(QUANTIZE)})")
     if quantize is not None and "onnx" not in formats:
         raise ExportError("quantize needs the onnx format (it quantizes onnx/model.onnx)")
+    writers = [f for f in known.values() if f.required or f.name in formats]
     from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
     # Everything that does not need TensorFlow is checked before it loads.
@@ -509,61 +623,27 @@ def export(
             translator = Translator(model, tokenizer, config)
             # The tokenizer also ships as an asset, so the SavedModel is self-describing.
             translator.tokenizer_file = tf.saved_model.Asset(os.path.join(run_dir, MODEL_FILENAME))
-            _save_savedmodel(translator, tmp)
-        _fault_point("after_variables")
-        write_warmup_requests(
-            os.path.join(tmp, WARMUP_FILE), os.path.basename(os.path.normpath(out_dir)), config
+        ctx = ExportContext(
+            run_dir=run_dir,
+            version_dir=tmp,
+            model_name=os.path.basename(os.path.normpath(out_dir)),
+            config=config,
+            tokenizer=tokenizer,
+            translator=translator,
+            quantize=quantize,
         )
-        files = ["saved_model.pb", "variables/", "assets/", WARMUP_FILE]
-        onnx_files = {}
-        if "onnx" in formats:
-            onnx_files["ids"] = ONNX_MODEL
-            onnx_dir = os.path.join(tmp, ONNX_DIR)
-            os.makedirs(onnx_dir)
-            convert_to_onnx(ids_function(translator), os.path.join(onnx_dir, ONNX_MODEL))
-            if quantize == "int8":
-                quantize_int8(
-                    os.path.join(onnx_dir, ONNX_MODEL), os.path.join(onnx_dir, ONNX_INT8_MODEL)
-                )
-                onnx_files["int8"] = ONNX_INT8_MODEL
-            _fault_point("after_onnx")
-        if "onnx-text" in formats:
-            onnx_dir = os.path.join(tmp, ONNX_DIR)
-            os.makedirs(onnx_dir, exist_ok=True)
-            text_path = os.path.join(onnx_dir, ONNX_TEXT_MODEL)
-            convert_to_onnx(text_function(translator), text_path, custom_ops=True)
-            onnx_files["text"] = ONNX_TEXT_MODEL
-        if onnx_files:
-            tokenizer.save(os.path.join(onnx_dir, MODEL_FILENAME))
-            onnx_files["tokenizer"] = MODEL_FILENAME
-            onnx_config = {
-                "opset": ONNX_OPSET,
-                "special_ids": {"pad": PAD_ID, "unk": UNK_ID, "sos": SOS_ID, "eos": EOS_ID},
-                "max_source_length": config.data.max_source_length,
-                "max_length": config.decode.max_length,
-                "attention": config.model.attention,
-                "length_penalty": config.decode.length_penalty,
-                "beam_width": config.decode.beam_width,
-                "inputs": ["source_ids", "max_length", "beam_width", "n_best"],
-                "outputs": ["ids", "scores", "alignments"],
-                "text_inputs": ["text", "max_length", "beam_width", "n_best"],
-                "text_outputs": ["translations", "scores", "ids", "alignments"],
-                "files": onnx_files,
-                SHA256_KEY: checksums(onnx_dir, onnx_files.values()),
-            }
-            with open(os.path.join(onnx_dir, ONNX_CONFIG), "w", encoding="utf-8") as f:
-                json.dump(seal(onnx_config), f, indent=2)
-            files += [f"{ONNX_DIR}/{name}" for name in onnx_files.values()]
-        if "text" in onnx_files:
-            # Only now is config.json beside it, which the backend reads.
-            verify_text_model(os.path.join(onnx_dir, ONNX_TEXT_MODEL))
+        files = []
+        for writer in writers:
+            files += writer.write(ctx)
+        if ctx.onnx_files:
+            files += _write_onnx_config(ctx)
         metadata = {
             "config": config.to_dict(),
             "libraries": _library_versions(),
             "train_data_sha256": metrics.pop("train_data_sha256", None),
             "commit": _git_commit(),
             "metrics": metrics,
-            "formats": sorted(set(formats) | {"savedmodel"}),
+            "formats": sorted(w.name for w in writers),
             "files": files,
             "vocab_size": tokenizer.vocab_size,
             # Every file a backend may read, checked when it loads (keras_s2s.integrity).

@@ -163,7 +163,7 @@ class Tokenizer:
         """Returns a new `tensorflow_text.SentencepieceTokenizer` for this model.
 
         Call it inside the function being traced: tf2onnx converts the tokenizer only
-        when it is created in the traced function (../shared/NOTES.md).
+        when it is created in the traced function (docs/design.md).
         """
         import tensorflow_text as tf_text
 

@@ -6,7 +6,7 @@ the run's tokenizer. Tokenization, the encoder, the step-wise decoding loop and
 detokenization all run inside the graph, so the exported SavedModel needs nothing but
 `tensorflow` and `tensorflow_text` to serve.
 
-Signatures (DESIGN.md §2):
+Signatures (docs/design.md, "Signatures"):
 
 | function | inputs | outputs |
 |---|---|---|

@@ -2,8 +2,8 @@
 """The text-to-text ONNX graph (`onnx-text`): strings in, strings out, no TensorFlow.
 
 ONNX Runtime with SentencePiece custom ops runs in a child process that never imports
-TensorFlow (a process that loaded TensorFlow first crashed creating such a session,
-../shared/NOTES.md); the SavedModel runs here.
+TensorFlow (a process that loaded TensorFlow first crashed creating such a session;
+see docs/design.md); the SavedModel runs here.
 """
 
 import json
