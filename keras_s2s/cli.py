@@ -8,6 +8,7 @@ line on stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -26,106 +27,63 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _on_off(**kw):
-    return {"action": argparse.BooleanOptionalAction, "default": None, **kw}
+_TYPES = {"int": int, "float": float, "str": str}
 
 
-# One row per flag that sets config fields: `(flag, field or fields, argparse options)`.
-# The parser, the defaults in `--help` and the overrides in `_config_from_args` all
-# come from this table.
-CONFIG_FLAGS: tuple[tuple[str, str | tuple[str, ...], dict], ...] = (
-    ("--rnn", "rnn", {"choices": ["gru", "lstm"]}),
-    ("--attention", "attention", {"choices": ["none", "bahdanau", "luong"]}),
-    ("--tokenizer", "tokenizer", {"choices": ["sentencepiece", "char", "word"]}),
-    ("--vocab-size", "vocab_size", {"type": int}),
-    ("--embedding-dim", "embedding_dim", {"type": int}),
-    ("--units", "units", {"type": int}),
-    (
-        "--layers",
-        ("encoder_layers", "decoder_layers"),
-        {"type": int, "help": "encoder and decoder layers"},
-    ),
-    ("--bidirectional", "bidirectional", _on_off(help="bidirectional encoder")),
-    ("--dropout", "dropout", {"type": float}),
-    (
-        "--teacher-forcing-ratio",
-        "teacher_forcing_ratio",
-        {"type": float, "help": "below 1: scheduled sampling"},
-    ),
-    ("--batch-size", "batch_size", {"type": int}),
-    ("--epochs", "epochs", {"type": int}),
-    ("--patience", "patience", {"type": int, "help": "epochs without improvement before stopping"}),
-    (
-        "--time-budget",
-        "time_budget_minutes",
-        {
-            "type": float,
-            "metavar": "MINUTES",
-            "help": "wall-clock budget of the whole run, across resumes; the learning rate "
-            "decays with it (0: none)",
-        },
-    ),
-    ("--learning-rate", "learning_rate", {"type": float}),
-    ("--clipnorm", "clipnorm", {"type": float, "help": "gradient norm clipping"}),
-    ("--seed", "seed", {"type": int}),
-    ("--max-source-length", "max_source_length", {"type": int, "help": "tokens; longer is cut"}),
-    ("--max-target-length", "max_target_length", {"type": int, "help": "tokens; longer is cut"}),
-    ("--normalization", "normalization", {"choices": ["nmt_nfkc", "nfkc", "identity"]}),
-    ("--model-type", "model_type", {"choices": ["unigram", "bpe"], "help": "SentencePiece"}),
-    ("--luong-score", "luong_score", {"choices": ["general", "dot"]}),
-    ("--luong-scaled", "luong_scaled", _on_off(help="divide Luong scores by sqrt(units)")),
-    ("--input-feeding", "input_feeding", _on_off(help="Luong input feeding")),
-    (
-        "--target-vocabulary",
-        "target_vocabulary",
-        _on_off(help="restrict the decoder to the pieces of the training targets"),
-    ),
-    ("--label-smoothing", "label_smoothing", {"type": float}),
-    (
-        "--checkpoint-steps",
-        "checkpoint_steps",
-        {"type": int, "help": "batches between resume checkpoints"},
-    ),
-    (
-        "--strategy",
-        "strategy",
-        {
-            "choices": ["none", "mirrored", "multiworker"],
-            "help": "tf.distribute strategy (multiworker reads TF_CONFIG)",
-        },
-    ),
-    (
-        "--bucket-width",
-        "bucket_width",
-        {"type": int, "help": "length-bucket width in tokens (0: off)"},
-    ),
-    (
-        "--deterministic",
-        "deterministic",
-        _on_off(help="TensorFlow op determinism (bit-reproducible, slower)"),
-    ),
-    (
-        "--beam-width",
-        "beam_width",
-        {"type": int, "help": "default beam width of the exported model"},
-    ),
-    ("--length-penalty", "length_penalty", {"type": float, "help": "GNMT length-penalty alpha"}),
-)
+def config_flags(command: str = "train") -> list[tuple[str, tuple[str, ...], dict]]:
+    """The flags that set config fields, derived from the config dataclasses.
+
+    Each field's metadata (`config._field`) gives its flag, help, choices and metavar;
+    its annotation gives the type (a `bool` becomes `--x/--no-x`). Fields that share a
+    flag (`--layers`) are all set by it.
+
+    Args:
+        command: The subcommand; flags marked for another command are left out.
+
+    Returns:
+        `(flag, override keys, argparse options)` rows in config order, the override
+        keys being the names `RunConfig.override` takes.
+    """
+    from keras_s2s.config import RunConfig, override_key
+
+    rows: dict[str, tuple[list[str], dict]] = {}
+    for section in dataclasses.fields(RunConfig):
+        for field in dataclasses.fields(section.default_factory):
+            meta = field.metadata
+            flag = meta.get("flag", True)
+            if flag is False or meta.get("command") not in (None, command):
+                continue
+            flag = flag if isinstance(flag, str) else "--" + field.name.replace("_", "-")
+            if flag in rows:
+                rows[flag][0].append(override_key(field.name))
+                continue
+            if field.type == "bool":
+                options = {"action": argparse.BooleanOptionalAction}
+            else:
+                options = {"type": _TYPES[field.type]}
+            for key in ("choices", "metavar", "help", "default_help"):
+                if meta.get(key) is not None:
+                    options[key] = meta[key]
+            rows[flag] = ([override_key(field.name)], options)
+    return [(flag, tuple(keys), options) for flag, (keys, options) in rows.items()]
+
+
+CONFIG_FLAGS = tuple(config_flags("train"))
+"""`config_flags("train")`: every flag of `keras-s2s train` that sets config fields."""
 
 
 def _dest(flag: str) -> str:
     return flag[2:].replace("-", "_")
 
 
-def _fields(fields: str | tuple[str, ...]) -> tuple[str, ...]:
-    return (fields,) if isinstance(fields, str) else fields
-
-
-def _add_train_flags(p: argparse.ArgumentParser, defaults, run_dir: str | None = None) -> None:
+def _add_train_flags(
+    p: argparse.ArgumentParser, command: str, defaults, run_dir: str | None = None
+) -> None:
     """Adds the run and config flags.
 
     Args:
         p: The subcommand's parser.
+        command: The subcommand's name (`config_flags` picks its flags).
         defaults: The `RunConfig` the command starts from, shown in `--help`.
         run_dir: The default run dir; None makes `--run-dir` required.
     """
@@ -136,15 +94,16 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults, run_dir: str | None =
         help="output directory (rerun to resume)" + (f" (default: {run_dir})" if run_dir else ""),
     )
     p.add_argument("--config", help="JSON config file; flags override it")
-    for flag, fields, options in CONFIG_FLAGS:
-        default = defaults.get(_fields(fields)[0])
+    for flag, keys, options in config_flags(command):
+        options = dict(options)
+        default = defaults.get(keys[0])
         if isinstance(default, bool):
             default = "on" if default else "off"
+        shown = options.pop("default_help", None) or f"default: {default}"
         help_text = options.get("help")
-        shown = f"default: {default}"
-        options = {**options, "help": f"{help_text} ({shown})" if help_text else shown}
+        options["help"] = f"{help_text} ({shown})" if help_text else shown
         # Flags default to None, so that only the flags given override a --config file.
-        p.add_argument(flag, dest=_dest(flag), **options)
+        p.add_argument(flag, dest=_dest(flag), default=None, **options)
 
 
 def _config_from_args(args: argparse.Namespace, base=None):
@@ -152,15 +111,10 @@ def _config_from_args(args: argparse.Namespace, base=None):
 
     config = base or (RunConfig.load(args.config) if args.config else RunConfig())
     overrides = {}
-    for flag, fields, _ in CONFIG_FLAGS:
-        for field in _fields(fields):
-            overrides[field] = getattr(args, _dest(flag))
-    return config.override(
-        **overrides,
-        format=getattr(args, "format", None),
-        valid_fraction=getattr(args, "valid_fraction", None),
-        skip_bad_lines=getattr(args, "skip_bad_lines", None),
-    )
+    for flag, keys, _ in config_flags(args.command):
+        for key in keys:
+            overrides[key] = getattr(args, _dest(flag))
+    return config.override(**overrides)
 
 
 def _read(path, config, target_path=None):
@@ -507,33 +461,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a text-pair corpus")
     p.add_argument("--train", help="training corpus file")
     p.add_argument("--valid", help="validation corpus file (default: hold out a fraction)")
-    p.add_argument(
-        "--format",
-        choices=["tsv", "anki", "jsonl", "parallel"],
-        help="default: from a .tsv or .jsonl file name (optionally .gz), else tsv",
-    )
     p.add_argument("--source-file", help="source side (with --format parallel)")
     p.add_argument("--target-file", help="target side (with --format parallel)")
     p.add_argument("--valid-source-file", help="validation source side (parallel)")
     p.add_argument("--valid-target-file", help="validation target side (parallel)")
-    p.add_argument("--valid-fraction", type=float, help="held-out share (default 0.05)")
-    p.add_argument(
-        "--skip-bad-lines",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="skip malformed lines (default: stop at the first one)",
-    )
     p.add_argument(
         "--restart",
         action="store_true",
         help="delete the run dir's resume checkpoints and train from epoch 0 "
         "(without it, checkpoints that cannot be restored stop the run)",
     )
-    _add_train_flags(p, RunConfig())
+    _add_train_flags(p, "train", RunConfig())
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("quickstart", help="train on the embedded corpus (the README demo)")
-    _add_train_flags(p, quickstart_config(), run_dir="runs/quickstart")
+    _add_train_flags(p, "quickstart", quickstart_config(), run_dir="runs/quickstart")
     p.add_argument(
         "--out",
         default="saved_models/quickstart",

@@ -24,6 +24,9 @@ ATTENTION_TYPES = ("none", "bahdanau", "luong")
 TOKENIZER_KINDS = ("sentencepiece", "char", "word")
 SENTENCEPIECE_TYPES = ("unigram", "bpe")
 NORMALIZATIONS = ("nmt_nfkc", "nfkc", "identity")
+LUONG_SCORES = ("general", "dot")
+CORPUS_FORMATS = ("tsv", "anki", "jsonl", "parallel")
+STRATEGIES = ("none", "mirrored", "multiworker")
 
 # Special ids are part of the public contract (docs/design.md): every tokenizer,
 # model and exported graph agrees on them.
@@ -54,6 +57,42 @@ def _check_positive(name: str, value: float) -> None:
 def _check_fraction(name: str, value: float, *, open_low: bool = False) -> None:
     if not (0.0 < value <= 1.0 if open_low else 0.0 <= value <= 1.0):
         raise ConfigError(f"{name} must be in {'(0' if open_low else '[0'}, 1]; got {value!r}")
+
+
+def _field(
+    default: Any,
+    *,
+    help: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    flag: str | bool = True,
+    metavar: str | None = None,
+    command: str | None = None,
+    default_help: str | None = None,
+):
+    """A config field and how the CLI offers it (`cli.config_flags` reads the metadata).
+
+    Every field gets a flag named after it (`units` -> `--units`) unless `flag` says
+    otherwise, so a new field is one edit here.
+
+    Args:
+        default: The field's default.
+        help: A few words for `--help` (the default value is appended).
+        choices: The allowed values of a string field.
+        flag: `True`: `--field-name`; a string: that flag instead (fields that share
+            one, like `--layers`, are all set by it); `False`: no flag.
+        metavar: The value's name in `--help`.
+        command: Offer the flag only on this command (the corpus flags: `train`).
+        default_help: Replaces `default: VALUE` in `--help`.
+    """
+    metadata = {
+        "help": help,
+        "choices": choices,
+        "flag": flag,
+        "metavar": metavar,
+        "command": command,
+        "default_help": default_help,
+    }
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,23 +127,25 @@ class ModelConfig:
             tokenizer and the ids every signature takes and returns stay the joint ones.
     """
 
-    rnn: str = "gru"
-    attention: str = "none"
+    rnn: str = _field("gru", choices=RNN_TYPES)
+    attention: str = _field("none", choices=ATTENTION_TYPES)
     embedding_dim: int = 128
     units: int = 256
-    encoder_layers: int = 1
-    decoder_layers: int = 1
-    bidirectional: bool = False
+    encoder_layers: int = _field(1, flag="--layers", help="encoder and decoder layers")
+    decoder_layers: int = _field(1, flag="--layers", help="encoder and decoder layers")
+    bidirectional: bool = _field(False, help="bidirectional encoder")
     dropout: float = 0.1
-    teacher_forcing_ratio: float = 1.0
-    luong_score: str = "general"
-    luong_scaled: bool = False
-    input_feeding: bool = False
-    target_vocabulary: bool = False
+    teacher_forcing_ratio: float = _field(1.0, help="below 1: scheduled sampling")
+    luong_score: str = _field("general", choices=LUONG_SCORES)
+    luong_scaled: bool = _field(False, help="divide Luong scores by sqrt(units)")
+    input_feeding: bool = _field(False, help="Luong input feeding")
+    target_vocabulary: bool = _field(
+        False, help="restrict the decoder to the pieces of the training targets"
+    )
 
     def __post_init__(self):
         _check_choice("rnn", self.rnn, RNN_TYPES)
-        _check_choice("luong_score", self.luong_score, ("general", "dot"))
+        _check_choice("luong_score", self.luong_score, LUONG_SCORES)
         if self.attention == "luong" and self.luong_score == "dot" and self.bidirectional:
             raise ConfigError(
                 "luong_score 'dot' needs encoder outputs as wide as the decoder; "
@@ -139,11 +180,13 @@ class TokenizerConfig:
             rarer characters become unk.
     """
 
-    kind: str = "sentencepiece"
-    model_type: str = "unigram"
+    kind: str = _field("sentencepiece", choices=TOKENIZER_KINDS, flag="--tokenizer")
+    model_type: str = _field("unigram", choices=SENTENCEPIECE_TYPES, help="SentencePiece")
     vocab_size: int = 4000
-    normalization: str = "nmt_nfkc"
-    character_coverage: float = 1.0
+    normalization: str = _field("nmt_nfkc", choices=NORMALIZATIONS)
+    character_coverage: float = _field(
+        1.0, help="share of training characters the vocabulary covers"
+    )
 
     def __post_init__(self):
         _check_choice("tokenizer", self.kind, TOKENIZER_KINDS)
@@ -168,14 +211,24 @@ class DataConfig:
         skip_bad_lines: Skip malformed corpus lines instead of stopping, and report them.
     """
 
-    format: str = "tsv"
-    valid_fraction: float = 0.05
-    max_source_length: int = 64
-    max_target_length: int = 64
-    skip_bad_lines: bool = False
+    format: str = _field(
+        "tsv",
+        choices=CORPUS_FORMATS,
+        command="train",
+        default_help="default: from a .tsv or .jsonl file name (optionally .gz), else tsv",
+    )
+    valid_fraction: float = _field(0.05, help="held-out share without --valid", command="train")
+    max_source_length: int = _field(64, help="tokens; longer is cut")
+    max_target_length: int = _field(64, help="tokens; longer is cut")
+    skip_bad_lines: bool = _field(
+        False,
+        help="skip malformed lines",
+        command="train",
+        default_help="default: stop at the first one",
+    )
 
     def __post_init__(self):
-        _check_choice("format", self.format, ("tsv", "anki", "jsonl", "parallel"))
+        _check_choice("format", self.format, CORPUS_FORMATS)
         if not 0.0 < self.valid_fraction < 1.0:
             raise ConfigError(f"valid_fraction must be in (0, 1); got {self.valid_fraction!r}")
         _check_positive("max_source_length", self.max_source_length)
@@ -213,18 +266,26 @@ class TrainConfig:
     batch_size: int = 64
     epochs: int = 10
     learning_rate: float = 1e-3
-    clipnorm: float = 1.0
-    patience: int = 3
+    clipnorm: float = _field(1.0, help="gradient norm clipping; 0: off")
+    patience: int = _field(3, help="epochs without improvement before stopping")
     seed: int = 0
-    bucket_width: int = 4
-    checkpoint_steps: int = 200
+    bucket_width: int = _field(4, help="length-bucket width in tokens; 0: off")
+    checkpoint_steps: int = _field(200, help="batches between resume checkpoints")
     label_smoothing: float = 0.0
-    deterministic: bool = False
-    strategy: str = "none"
-    time_budget_minutes: float = 0.0
+    deterministic: bool = _field(False, help="TensorFlow op determinism (bit-reproducible, slower)")
+    strategy: str = _field(
+        "none", choices=STRATEGIES, help="tf.distribute strategy (multiworker reads TF_CONFIG)"
+    )
+    time_budget_minutes: float = _field(
+        0.0,
+        flag="--time-budget",
+        metavar="MINUTES",
+        help="wall-clock budget of the whole run, across resumes; the learning rate "
+        "decays with it; 0: none",
+    )
 
     def __post_init__(self):
-        _check_choice("strategy", self.strategy, ("none", "mirrored", "multiworker"))
+        _check_choice("strategy", self.strategy, STRATEGIES)
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate"):
@@ -256,10 +317,11 @@ class DecodeConfig:
         length_penalty: GNMT length-penalty alpha for beam search.
     """
 
-    max_length: int = 64
-    beam_width: int = 1
-    n_best: int = 1
-    length_penalty: float = 0.6
+    max_length: int = _field(64, help="most tokens per translation of the exported model")
+    beam_width: int = _field(1, help="default beam width of the exported model")
+    # Requests choose their own n-best; a default above 1 would change served output.
+    n_best: int = _field(1, flag=False)
+    length_penalty: float = _field(0.6, help="GNMT length-penalty alpha")
 
     def __post_init__(self):
         _check_positive("max_length", self.max_length)
@@ -386,6 +448,11 @@ class RunConfig:
                 for name, fields in updates.items()
             },
         )
+
+
+def override_key(field: str) -> str:
+    """The name `RunConfig.override` and `get` take for a field (its alias, if any)."""
+    return next((key for key, (_, name) in _ALIASES.items() if name == field), field)
 
 
 def _field_section(field: str) -> str:

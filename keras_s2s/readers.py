@@ -75,6 +75,8 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
+from keras_s2s.config import CORPUS_FORMATS
+
 __all__ = [
     "FORMATS",
     "MAX_SKIPPED_EXAMPLES",
@@ -88,7 +90,7 @@ __all__ = [
     "write_pairs",
 ]
 
-FORMATS = ("tsv", "anki", "jsonl", "parallel")
+FORMATS = CORPUS_FORMATS
 """Corpus formats understood by ``read_pairs``."""
 
 MAX_SKIPPED_EXAMPLES = 5
