@@ -1,246 +1,142 @@
 # Copyright 2026 The keras-s2s Authors. SPDX-License-Identifier: Apache-2.0
 """Text-to-text ONNX (tokenization in the graph) vs ids ONNX + Python SentencePiece.
 
-Both run in ONNX Runtime on the same export, the same sentences and the same threads:
+Both through `keras_s2s.load(version_dir, backend).translate(texts, beam=...)`, on the
+same export and sentences: `onnx-text` (`onnx/model.text.onnx`) and `onnx` (the ids
+graph, tokenized in Python): latency, output strings, and the Python tokenization
+alone. The process never imports TensorFlow (docs/design.md, "Converter and runtime
+notes"), and checks that at the end.
 
-- `onnx-text`: `keras_s2s.backends.OnnxTextBackend` on `onnx/model.text.onnx`. Strings
-  in, strings out: SentencePiece tokenization is the onnxruntime-extensions op
-  `SentencepieceTokenizer`, detokenization is built from portable ops.
-- `onnx+sentencepiece`: `keras_s2s.backends.OnnxBackend` on `onnx/model.onnx` (ids in,
-  ids out); tokenization and detokenization run in Python with `sentencepiece`.
+Usage (from the repository root; the export needs the onnx-text format):
 
-Both are timed through the public `translate(texts, beam=...)`, greedy and beam 5, at
-batch 1 (a few test sentences, cycled) and batch 64 (the first 64), min/median over
-repeats run back to back per backend, in two passes (forward, then reverse order). Their output strings are compared on the timed sentences and on
-the whole test set. The Python tokenization alone is timed too.
+    .venv/bin/python bench/text_onnx_latency.py --version-dir EXPORT/1 --data-dir PATH/TO/multi30k
+    .venv/bin/python bench/text_onnx_latency.py --smoke    # tiny model, ~1.5 min, no data
 
-This script never imports TensorFlow: a process that imported TensorFlow before
-creating an ONNX Runtime session with SentencePiece custom ops crashed (exit 139). It
-asserts that at the end.
-
-It needs a version dir exported with the onnx-text format, e.g.
-
-    .venv/bin/python -m keras_s2s export --run-dir RUN --out DIR \
-        --format savedmodel,onnx,onnx-text --quantize int8
-
-(or `bench/decode_latency.py --export-dir DIR`). Then, from the repository root:
-
-    .venv/bin/python bench/text_onnx_latency.py --version-dir DIR/1 --data-dir MULTI30K_DIR
-
-Writes `bench/results/text_onnx_latency.json` and prints a table.
+Writes `bench/results/text_onnx_latency.json` (with `--smoke`: a temporary file).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
-import onnxruntime  # noqa: F401  (before anything else, see the docstring)
-import onnxruntime_extensions  # noqa: F401
-from benchutil import CpuMeter, git_facts, latency_stats, report_header
+import benchutil
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_OUT = os.path.join(HERE, "results", "text_onnx_latency.json")
-TEST_SPLIT = "test_2016_flickr"
 SEARCHES = {"greedy": 1, "beam5": 5}
-NAMES = ("onnx-text", "onnx+sentencepiece")
+NAMES = {"onnx-text": "onnx-text", "onnx+sentencepiece": "onnx"}  # label -> backend
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--version-dir", required=True, help="export with onnx/model.text.onnx")
-    p.add_argument(
-        "--data-dir", required=True, help=f"Multi30k dir with {TEST_SPLIT}.de.gz (sources)"
-    )
-    p.add_argument("--out", default=DEFAULT_OUT, help="JSON output path")
+    p.add_argument("--version-dir", help="an export with onnx/model.text.onnx")
+    p.add_argument("--data-dir", help="Multi30k dir with test_2016_flickr.{de,en}.gz")
+    p.add_argument("--smoke", action="store_true", help="train a tiny model; tiny repeats")
+    p.add_argument("--out", help="JSON path (default: bench/results/text_onnx_latency.json)")
     p.add_argument("--batch-sizes", default="1,64", help="comma-separated batch sizes")
     p.add_argument("--batch1-sentences", type=int, default=4, help="sentences cycled at batch 1")
-    p.add_argument("--repeats", type=int, default=24, help="timed runs per cell, batch 1")
-    p.add_argument("--large-repeats", type=int, default=6, help="timed runs per cell, batch > 1")
-    p.add_argument("--warmup", type=int, default=2, help="untimed runs per cell")
-    p.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
-    p.add_argument(
-        "--agreement-sentences",
-        type=int,
-        default=None,
-        help="compare outputs on the first N test sentences (default: all)",
-    )
-    return p.parse_args(argv)
-
-
-def timed_blocks(fns: dict, warmup: int, repeats: int, passes: int = 2) -> dict:
-    """`fns[name](j)` runs input j. Each runs `warmup` times, then in each of `passes`
-    passes (forward, then reverse order) one untimed warm-up and `repeats / passes`
-    timed runs back to back, as a process serving one backend would (bench/README.md)."""
-    for fn in fns.values():
-        for j in range(warmup):
-            fn(j)
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    names = list(fns)
-    per_pass = max(1, repeats // passes)
-    for p in range(passes):
-        for name in names if p % 2 == 0 else names[::-1]:
-            fns[name](len(times[name]))
-            for _ in range(per_pass):
-                j = len(times[name])
-                start = time.perf_counter()
-                fns[name](j)
-                times[name].append((time.perf_counter() - start) * 1000.0)
-    return {name: latency_stats(times[name], warmup) for name in fns}
+    p.add_argument("--repeats", type=int, default=24, help="timed calls per cell, batch 1")
+    p.add_argument("--large-repeats", type=int, default=6, help="timed calls per cell, batch > 1")
+    p.add_argument("--warmup", type=int, default=2, help="untimed calls per cell")
+    p.add_argument("--agreement-sentences", type=int, help="compare the first N (default: all)")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.batch_sizes, args.repeats, args.large_repeats, args.warmup = "1,8", 2, 2, 1
+    elif not (args.version_dir and args.data_dir):
+        p.error("--version-dir and --data-dir are required (or --smoke)")
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    git = git_facts()
-    from keras_s2s.backends import OnnxBackend, OnnxTextBackend
-    from keras_s2s.readers import read_pairs
+    git, load_start, started = benchutil.git_facts(), os.getloadavg(), time.perf_counter()
+    run_meter = benchutil.CpuMeter()
+    import keras_s2s
 
-    started = time.perf_counter()
-    load_start = os.getloadavg()
-    run_meter = CpuMeter()
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
-    de = os.path.join(args.data_dir, f"{TEST_SPLIT}.de.gz")
-    en = os.path.join(args.data_dir, f"{TEST_SPLIT}.en.gz")
-    sources = [s for s, _ in read_pairs(de, "parallel", target_path=en).pairs]
-    onnx_dir = os.path.join(args.version_dir, "onnx")
-    backends = {
-        "onnx-text": OnnxTextBackend(os.path.join(onnx_dir, "model.text.onnx"), args.threads),
-        "onnx+sentencepiece": OnnxBackend(os.path.join(onnx_dir, "model.onnx"), args.threads),
-    }
-    tokenizer = backends["onnx+sentencepiece"].tokenizer
-
-    results, agreement = {}, {}
-    for batch in batch_sizes:
-        if batch == 1:
-            groups = [[sources[i]] for i in range(args.batch1_sentences)]
-            desc = f"test sentences 0..{args.batch1_sentences - 1}, one per call, cycled"
-            repeats = args.repeats
+    work = tempfile.mkdtemp(prefix="text-onnx-")
+    try:
+        if args.smoke:  # trained and exported in a child process: no TensorFlow here
+            version_dir = benchutil.smoke_model(work, ("savedmodel", "onnx", "onnx-text"))[1]
+            sources, data = [s for s, _ in benchutil.smoke_corpus().test], {}
         else:
-            groups = [sources[:batch]]
-            desc = f"first {batch} test sentences"
-            repeats = args.large_repeats
-        # Whole input cycles in each of the 2 passes.
-        repeats = 2 * max(len(groups), -(-repeats // (2 * len(groups))) * len(groups))
-        key = f"batch_{batch}"
-        results[key] = {"inputs": desc}
+            version_dir = args.version_dir
+            sources, _, data = benchutil.multi30k_test(args.data_dir)
+        backends = {label: keras_s2s.load(version_dir, name) for label, name in NAMES.items()}
+        tokenizer = backends["onnx+sentencepiece"].tokenizer
+        results = {}
+        for batch in (int(b) for b in args.batch_sizes.split(",")):
+            n_in = args.batch1_sentences if batch == 1 else 1
+            groups = [[s] for s in sources[:n_in]] if batch == 1 else [sources[:batch]]
+            repeats = args.repeats if batch == 1 else args.large_repeats
+            results[f"batch_{batch}"] = cells = {"inputs": n_in}
+            for search, beam in SEARCHES.items():
+                outputs = [[b.translate(g, beam=beam) for g in groups] for b in backends.values()]
+                fns = {
+                    label: lambda j, b=b, g=groups, beam=beam: b.translate(g[j % len(g)], beam=beam)
+                    for label, b in backends.items()
+                }
+                meter = benchutil.CpuMeter()
+                cell = benchutil.timed_blocks(
+                    fns, dict.fromkeys(fns, repeats), warmup=args.warmup, cycle=n_in
+                )
+                cell["other_processes_cpu_share"] = meter.share()
+                text, ids = (cell[label] for label in NAMES)
+                for c in (text, ids):
+                    c["sentences_per_second"] = round(batch * 1000.0 / c["median_ms"], 2)
+                cell["onnx-text_over_onnx+sentencepiece"] = {
+                    "median": round(text["median_ms"] / ids["median_ms"], 3),
+                    "min": round(text["min_ms"] / ids["min_ms"], 3),
+                }
+                text_out, ids_out = ([s for g in out for s in g] for out in outputs)
+                same = sum(a == b for a, b in zip(text_out, ids_out, strict=True))
+                cell["strings_identical"] = {"rows_identical": same, "rows": batch * n_in}
+                cells[search] = cell
+
+            def roundtrip(j, groups=groups):  # Python SentencePiece alone
+                tokenizer.decode(tokenizer.encode(groups[j % len(groups)]))
+
+            cells["python_sentencepiece_encode_decode"] = benchutil.timed_blocks(
+                {"sp": roundtrip}, {"sp": repeats}, warmup=args.warmup, cycle=n_in
+            )["sp"]
+
+        agreement, n = {}, min(args.agreement_sentences or len(sources), len(sources))
         for search, beam in SEARCHES.items():
-            outputs = {
-                name: [b.translate(g, beam=beam) for g in groups] for name, b in backends.items()
+            start = time.perf_counter()
+            text, ids = (b.translate(sources[:n], beam=beam) for b in backends.values())
+            diff = [i for i in range(n) if text[i] != ids[i]]
+            agreement[search] = {
+                "sentences": n,
+                "strings_identical": n - len(diff),
+                "first_differences": [
+                    {"index": i, "onnx-text": text[i], "onnx": ids[i]} for i in diff[:5]
+                ],
+                "seconds_both": round(time.perf_counter() - start, 1),
             }
-            same = sum(
-                a == b
-                for ga, gb in zip(*outputs.values(), strict=True)
-                for a, b in zip(ga, gb, strict=True)
-            )
-            fns = {
-                name: (lambda j, b=b, beam=beam, g=groups: b.translate(g[j % len(g)], beam=beam))
-                for name, b in backends.items()
-            }
-            meter = CpuMeter()
-            cell = timed_blocks(fns, args.warmup, repeats)
-            cell["other_processes_cpu_share"] = meter.share()
-            for name in NAMES:
-                cell[name]["sentences_per_second"] = round(
-                    batch / (cell[name]["median_ms"] / 1000.0), 2
-                )
-            cell["onnx-text_over_onnx+sentencepiece"] = {
-                "median": round(
-                    cell["onnx-text"]["median_ms"] / cell["onnx+sentencepiece"]["median_ms"], 3
-                ),
-                "min": round(cell["onnx-text"]["min_ms"] / cell["onnx+sentencepiece"]["min_ms"], 3),
-            }
-            cell["strings_identical"] = {"rows_identical": same, "rows": batch * len(groups)}
-            results[key][search] = cell
-            print(
-                f"  {key} {search:<6} "
-                + "  ".join(
-                    f"{n} median {cell[n]['median_ms']:.1f} min {cell[n]['min_ms']:.1f} ms"
-                    for n in NAMES
-                )
-                + f"  strings identical {same}/{batch * len(groups)}",
-                flush=True,
-            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-        # Python SentencePiece alone: encode + decode of the same sentences.
-        def sp_roundtrip(j, groups=groups):
-            texts = groups[j % len(groups)]
-            tokenizer.decode(tokenizer.encode(texts))
-
-        results[key]["python_sentencepiece_encode_decode"] = timed_blocks(
-            {"sp": sp_roundtrip}, args.warmup, repeats
-        )["sp"]
-
-    n = min(args.agreement_sentences or len(sources), len(sources))
-    for search, beam in SEARCHES.items():
-        t0 = time.perf_counter()
-        outs = {name: b.translate(sources[:n], beam=beam) for name, b in backends.items()}
-        diff = [i for i, (a, b) in enumerate(zip(*outs.values(), strict=True)) if a != b]
-        agreement[search] = {
-            "sentences": n,
-            "strings_identical": n - len(diff),
-            "first_differences": [
-                {"index": i, **{name: outs[name][i] for name in NAMES}} for i in diff[:5]
-            ],
-            "seconds_both": round(time.perf_counter() - t0, 1),
-        }
-        print(f"  agreement {search}: {n - len(diff)}/{n} strings identical", flush=True)
-
-    assert "tensorflow" not in sys.modules, "tensorflow was imported"
-    report = {
-        **report_header("text_onnx_latency", git, load_start),
-        "version_dir": os.path.abspath(args.version_dir),
-        "data": {"sources": de, "sentences": len(sources)},
-        "backends": {
-            "onnx-text": (
-                "keras_s2s.backends.OnnxTextBackend(onnx/model.text.onnx): strings in and "
-                "out, tokenization in the graph (onnxruntime-extensions)"
-            ),
-            "onnx+sentencepiece": (
-                "keras_s2s.backends.OnnxBackend(onnx/model.onnx): ids graph, Python "
-                "sentencepiece tokenization and detokenization"
-            ),
-            "timed_call": "backend.translate(texts, beam=beam) (n_best 1, config max_length)",
-            "timing": (
-                f"{args.warmup} warm-up calls each, then 2 passes (forward, then reverse "
-                "order); in each, one untimed call and half the repeats back to back"
-            ),
-            "threads": args.threads,
-        },
-        "other_processes_cpu_share": {
-            "whole_run": run_meter.share(),
-            "definition": (
-                "CPU seconds used by other processes (from /proc/stat, minus this "
-                "process's own CPU time) / (wall seconds x cores); 0 = quiet machine"
-            ),
-        },
-        "results": results,
-        "agreement_full_test_set": agreement,
-        "tensorflow_imported": "tensorflow" in sys.modules,
-        "total_seconds": round(time.perf_counter() - started, 1),
-    }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-
-    print("\nmedian ms (sentences/s)")
-    for key, by_search in results.items():
-        for search in SEARCHES:
-            cell = by_search[search]
-            print(
-                f"  {key:<9} {search:<6} "
-                + "  ".join(
-                    f"{n}: {cell[n]['median_ms']:8.1f} ({cell[n]['sentences_per_second']:.1f})"
-                    for n in NAMES
-                )
-                + f"  ratio {cell['onnx-text_over_onnx+sentencepiece']['median']}"
-            )
-    print(f"wrote {args.out} ({report['total_seconds']:.0f} s)")
-    mismatches = {s: a["sentences"] - a["strings_identical"] for s, a in agreement.items()}
-    assert not any(mismatches.values()), f"output strings differ: {mismatches}"
+    report = benchutil.report_header("text_onnx_latency", git, load_start)
+    report.update(
+        version_dir=benchutil.portable(version_dir) if not args.smoke else None,
+        data={**data, "sentences": len(sources)},
+        other_processes_cpu_share={"whole_run": run_meter.share()},
+        results=results,
+        agreement_full_test_set=agreement,
+        tensorflow_imported="tensorflow" in sys.modules,
+        total_seconds=round(time.perf_counter() - started, 1),
+    )
+    folder = tempfile.gettempdir() if args.smoke else benchutil.RESULTS
+    benchutil.write_json(report, args.out or os.path.join(folder, "text_onnx_latency.json"))
+    rows = [
+        [key, search, *(cell[search][label]["median_ms"] for label in NAMES),
+         cell[search]["onnx-text_over_onnx+sentencepiece"]["median"]]
+        for key, cell in results.items() for search in SEARCHES
+    ]  # fmt: skip
+    benchutil.print_table(["cell", "", "onnx-text ms", "onnx+sentencepiece ms", "ratio"], rows)
+    assert all(a["strings_identical"] == a["sentences"] for a in agreement.values()), agreement
     assert "tensorflow" not in sys.modules, "tensorflow was imported"
 
 
