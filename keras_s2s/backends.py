@@ -55,6 +55,7 @@ from keras_s2s.exporting import (
     SAVEDMODEL_FILE,
 )
 from keras_s2s.integrity import (
+    KERAS_FILENAME,
     ModelPathError,
     inside,
     is_version_name,
@@ -620,7 +621,7 @@ def _latest_version(path: str) -> str | None:
 
 _BUILTIN_BACKENDS = (
     registry.BackendEntry(
-        "keras", KerasBackend, run_file="model.keras", help="a training run dir's model.keras"
+        "keras", KerasBackend, run_file=KERAS_FILENAME, help="a training run dir's model.keras"
     ),
     registry.BackendEntry(
         "savedmodel",
