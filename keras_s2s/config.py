@@ -263,10 +263,10 @@ class TrainConfig:
             first half of the budget, then decayed linearly to a tenth at its end. A
             budgeted run is not bit-identical when resumed (the schedule follows time).
         jit_compile: XLA-compile the training and validation steps: `on`, `off`, or
-            `auto` (on for single-process training, off under a distribution strategy;
-            `keras_s2s.training.use_jit`). XLA draws other dropout masks than plain
-            TensorFlow, so a run is reproduced (and resumed bit-identically) under the
-            same setting.
+            `auto` (on for single-process training of attention models, where it was
+            measured to pay; `keras_s2s.training.use_jit`). XLA draws other dropout
+            masks than plain TensorFlow, so a run is reproduced (and resumed
+            bit-identically) under the same setting.
     """
 
     batch_size: int = 64
@@ -290,7 +290,9 @@ class TrainConfig:
         "decays with it; 0: none",
     )
     jit_compile: str = _field(
-        "auto", choices=JIT_MODES, help="XLA-compile the train step; auto: on without --strategy"
+        "auto",
+        choices=JIT_MODES,
+        help="XLA-compile the train step; auto: on for attention models without --strategy",
     )
 
     def __post_init__(self):

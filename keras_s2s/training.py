@@ -35,7 +35,7 @@ from keras_s2s.checkpointing import (
     TrainingState,
     scalar,
 )
-from keras_s2s.config import ConfigError, RunConfig, TrainConfig
+from keras_s2s.config import ConfigError, RunConfig
 from keras_s2s.distribute import (
     ScalarLogs,
     is_distributed,
@@ -216,17 +216,21 @@ def _fit_verbosity(verbose):
     return 1 if sys.stdout.isatty() else 2
 
 
-def use_jit(config: TrainConfig) -> bool:
+def use_jit(config: RunConfig) -> bool:
     """Whether training XLA-compiles its steps (`TrainConfig.jit_compile`).
 
-    `auto` turns XLA on for single-process training only: there it is ~1.5x faster on
-    CPU (bench/README.md) and a killed run still resumes bit-identically. Under a
-    `tf.distribute` strategy the steps stay plain TensorFlow, whose cross-replica
-    reductions XLA on CPU does not compile.
+    `auto` turns XLA on for single-process training of attention models, where it was
+    measured to pay: ~1.45x the tokens/s of plain TensorFlow on the Multi30k attention
+    recipe once compiled (bench/README.md). XLA compiles once per batch shape (~7 s
+    each on a 2-core CPU; a bucketed epoch has ~25 shapes), and on the plain
+    bidirectional model of `keras-s2s quickstart` it ran slower per step than plain
+    TensorFlow, so `auto` leaves models without attention, and every
+    `tf.distribute` strategy (not measured), in plain TensorFlow.
     """
-    if config.jit_compile == "auto":
-        return config.strategy == "none"
-    return config.jit_compile == "on"
+    train = config.train
+    if train.jit_compile == "auto":
+        return train.strategy == "none" and config.model.attention != "none"
+    return train.jit_compile == "on"
 
 
 def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
@@ -239,7 +243,7 @@ def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
     model.compile(
         optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
         loss=MaskedSparseCategoricalCrossentropy(config.train.label_smoothing),
-        jit_compile=use_jit(config.train),
+        jit_compile=use_jit(config),
     )
     return model
 

@@ -184,3 +184,35 @@ def test_a_run_dir_refuses_other_training_data(tmp_path, small_corpus, tiny_conf
     other = small_corpus.train[:-1]
     with pytest.raises(RunDirError, match="was trained on other data"):
         train(config.override(epochs=2), other, small_corpus.valid, run, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "mode, attention, strategy, expected",
+    [
+        ("auto", "luong", "none", True),
+        ("auto", "bahdanau", "none", True),
+        ("auto", "none", "none", False),
+        ("auto", "luong", "mirrored", False),
+        ("auto", "luong", "multiworker", False),
+        ("on", "none", "none", True),
+        ("on", "luong", "mirrored", True),
+        ("off", "luong", "none", False),
+    ],
+)
+def test_xla_is_on_by_default_for_single_process_attention_models_only(
+    tiny_config, mode, attention, strategy, expected
+):
+    from keras_s2s.models import build_model
+    from keras_s2s.training import compile_model, use_jit
+
+    config = tiny_config.override(jit_compile=mode, attention=attention, strategy=strategy)
+    assert use_jit(config) is expected
+    model = compile_model(build_model(config.model, 100, seed=0), config)
+    assert model.jit_compile is expected  # what Keras compiles the steps with
+
+
+def test_an_unknown_jit_mode_is_a_config_error():
+    from keras_s2s.config import ConfigError
+
+    with pytest.raises(ConfigError, match="jit_compile must be one of auto, on, off; got 'yes'"):
+        RunConfig().override(jit_compile="yes")
