@@ -27,7 +27,6 @@ NORMALIZATIONS = ("nmt_nfkc", "nfkc", "identity")
 LUONG_SCORES = ("general", "dot")
 CORPUS_FORMATS = ("tsv", "anki", "jsonl", "parallel")
 STRATEGIES = ("none", "mirrored", "multiworker")
-JIT_MODES = ("auto", "on", "off")
 
 # Special ids are part of the public contract (docs/design.md): every tokenizer,
 # model and exported graph agrees on them.
@@ -262,9 +261,10 @@ class TrainConfig:
             validates and saves. The learning rate follows the clock: held for the
             first half of the budget, then decayed linearly to a tenth at its end. A
             budgeted run is not bit-identical when resumed (the schedule follows time).
-        jit_compile: XLA-compile the training and validation steps: `on`, `off`, or
-            `auto` (on for single-process training of attention models, where it was
-            measured to pay; `keras_s2s.training.use_jit`). XLA draws other dropout
+        jit_compile: XLA-compile the training and validation steps. Off by
+            default: in `train()` on a 2-core CPU it was ~2% faster per batch on the
+            Multi30k attention model after ~7 s of compiling per batch shape, and
+            slower on the quickstart's model (bench/README.md). XLA draws other dropout
             masks than plain TensorFlow, so a run is reproduced (and resumed
             bit-identically) under the same setting.
     """
@@ -289,15 +289,10 @@ class TrainConfig:
         help="wall-clock budget of the whole run, across resumes; the learning rate "
         "decays with it; 0: none",
     )
-    jit_compile: str = _field(
-        "auto",
-        choices=JIT_MODES,
-        help="XLA-compile the train step; auto: on for attention models without --strategy",
-    )
+    jit_compile: bool = _field(False, help="XLA-compile the train and validation steps")
 
     def __post_init__(self):
         _check_choice("strategy", self.strategy, STRATEGIES)
-        _check_choice("jit_compile", self.jit_compile, JIT_MODES)
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate"):

@@ -216,25 +216,8 @@ def _fit_verbosity(verbose):
     return 1 if sys.stdout.isatty() else 2
 
 
-def use_jit(config: RunConfig) -> bool:
-    """Whether training XLA-compiles its steps (`TrainConfig.jit_compile`).
-
-    `auto` turns XLA on for single-process training of attention models, where it was
-    measured to pay: ~1.45x the tokens/s of plain TensorFlow on the Multi30k attention
-    recipe once compiled (bench/README.md). XLA compiles once per batch shape (~7 s
-    each on a 2-core CPU; a bucketed epoch has ~25 shapes), and on the plain
-    bidirectional model of `keras-s2s quickstart` it ran slower per step than plain
-    TensorFlow, so `auto` leaves models without attention, and every
-    `tf.distribute` strategy (not measured), in plain TensorFlow.
-    """
-    train = config.train
-    if train.jit_compile == "auto":
-        return train.strategy == "none" and config.model.attention != "none"
-    return train.jit_compile == "on"
-
-
 def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
-    """Compiles with Adam, global-norm clipping, the masked loss and `use_jit`'s choice.
+    """Compiles with Adam, global-norm clipping, the masked loss and XLA if asked.
 
     The token metrics belong to the model (`keras_s2s.models.Seq2SeqModel`), which
     computes them on validation data only.
@@ -243,7 +226,7 @@ def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
     model.compile(
         optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
         loss=MaskedSparseCategoricalCrossentropy(config.train.label_smoothing),
-        jit_compile=use_jit(config),
+        jit_compile=config.train.jit_compile,
     )
     return model
 

@@ -131,10 +131,7 @@ def exported_attention(tmp_path_factory, small_corpus, tiny_config):
     from keras_s2s.training import train
 
     base = tmp_path_factory.mktemp("attention")
-    # XLA off: its ~6 s of compiling per batch shape buys nothing on a model this small.
-    config = tiny_config.override(
-        attention="luong", input_feeding=True, epochs=6, jit_compile="off"
-    )
+    config = tiny_config.override(attention="luong", input_feeding=True, epochs=6)
     run_dir = str(base / "run")
     train(config, small_corpus.train, small_corpus.valid, run_dir, verbose=0)
     version_dir = export(

@@ -176,8 +176,6 @@ def build(name: str, out_dir: str) -> dict:
         target_vocabulary=name in TARGET_VOCABULARY,
         beam_width=DEFAULT_BEAM,  # the exported default, which a call without beam= uses
         seed=1,
-        # The matrix tests the exports; XLA would add ~6 s of compiling per batch shape.
-        jit_compile="off",
     )
     train_pairs, _, test_sources = corpus(code)
     base = os.path.join(out_dir, name)

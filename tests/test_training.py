@@ -186,33 +186,13 @@ def test_a_run_dir_refuses_other_training_data(tmp_path, small_corpus, tiny_conf
         train(config.override(epochs=2), other, small_corpus.valid, run, verbose=0)
 
 
-@pytest.mark.parametrize(
-    "mode, attention, strategy, expected",
-    [
-        ("auto", "luong", "none", True),
-        ("auto", "bahdanau", "none", True),
-        ("auto", "none", "none", False),
-        ("auto", "luong", "mirrored", False),
-        ("auto", "luong", "multiworker", False),
-        ("on", "none", "none", True),
-        ("on", "luong", "mirrored", True),
-        ("off", "luong", "none", False),
-    ],
-)
-def test_xla_is_on_by_default_for_single_process_attention_models_only(
-    tiny_config, mode, attention, strategy, expected
-):
+@pytest.mark.parametrize("jit", [None, False, True])
+def test_xla_is_off_unless_asked_for(tiny_config, jit):
     from keras_s2s.models import build_model
-    from keras_s2s.training import compile_model, use_jit
+    from keras_s2s.training import compile_model
 
-    config = tiny_config.override(jit_compile=mode, attention=attention, strategy=strategy)
-    assert use_jit(config) is expected
+    config = tiny_config.override(attention="luong")
+    if jit is not None:
+        config = config.override(jit_compile=jit)
     model = compile_model(build_model(config.model, 100, seed=0), config)
-    assert model.jit_compile is expected  # what Keras compiles the steps with
-
-
-def test_an_unknown_jit_mode_is_a_config_error():
-    from keras_s2s.config import ConfigError
-
-    with pytest.raises(ConfigError, match="jit_compile must be one of auto, on, off; got 'yes'"):
-        RunConfig().override(jit_compile="yes")
+    assert model.jit_compile is bool(jit)  # what Keras compiles the steps with
