@@ -261,12 +261,11 @@ class TrainConfig:
             validates and saves. The learning rate follows the clock: held for the
             first half of the budget, then decayed linearly to a tenth at its end. A
             budgeted run is not bit-identical when resumed (the schedule follows time).
-        jit_compile: XLA-compile the training and validation steps. Off by
-            default: in `train()` on a 2-core CPU it was ~2% faster per batch on the
-            Multi30k attention model after ~7 s of compiling per batch shape, and
-            slower on the quickstart's model (bench/README.md). XLA draws other dropout
-            masks than plain TensorFlow, so a run is reproduced (and resumed
-            bit-identically) under the same setting.
+        jit_compile: XLA-compile the training and validation steps. Off by default:
+            on CPU its compiling (once per batch shape) was not earned back (measured
+            in docs/design.md, "XLA on CPU"). XLA draws other dropout masks than plain
+            TensorFlow, so a run is reproduced (and resumed bit-identically) under the
+            same setting.
     """
 
     batch_size: int = 64
