@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -122,7 +123,8 @@ class CpuMeter:
 
     `share()` is the other processes' CPU seconds over wall seconds times cores: 0 on a
     quiet machine, 0.5 when others kept one of two cores busy. Benchmarks on a shared
-    machine record it so contention is visible, not guessed.
+    machine record it so contention is visible, not guessed. The benchmark's own child
+    processes (the PyTorch worker, say) count as its own once they have been joined.
     """
 
     def __init__(self):
@@ -135,13 +137,18 @@ class CpuMeter:
         idle = fields[3] + fields[4]  # idle + iowait
         return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
+    @staticmethod
+    def _own_seconds() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
     def start(self) -> None:
-        self._busy, self._own = self._busy_seconds(), time.process_time()
+        self._busy, self._own = self._busy_seconds(), self._own_seconds()
         self._wall = time.perf_counter()
 
     def share(self) -> float:
         wall = time.perf_counter() - self._wall
-        other = (self._busy_seconds() - self._busy) - (time.process_time() - self._own)
+        other = (self._busy_seconds() - self._busy) - (self._own_seconds() - self._own)
         return round(max(other, 0.0) / max(wall * os.cpu_count(), 1e-9), 3)
 
 
