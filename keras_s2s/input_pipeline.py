@@ -186,7 +186,13 @@ def make_dataset(encoded: Encoded, config: TrainConfig) -> tf.data.Dataset:
         ds = ds.padded_batch(config.batch_size, padding_values=padding)
         batches = -(-len(encoded) // config.batch_size)
     ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    # No autotuning: deleting an autotuned iterator waits for tf.data's optimisation
+    # thread to wake up, which kept the end of `fit` waiting 20-30 s of many epochs
+    # (docs/design.md). Two prefetched batches keep the model fed: a batch takes
+    # milliseconds to build and tens to hundreds to train on.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(2).with_options(options)
 
 
 def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:

@@ -69,6 +69,17 @@ def test_skipping_batches_resumes_the_same_epoch(encoded):
             np.testing.assert_array_equal(a, b)
 
 
+def test_datasets_are_not_autotuned(encoded):
+    # An autotuned iterator's deletion waits for tf.data's optimisation thread, which
+    # stalled the end of many epochs' `fit` for 20-30 s (docs/design.md).
+    config = TrainConfig(batch_size=8)
+    for ds in (
+        make_dataset(encoded, config),
+        make_epoch_dataset(encoded, config, 1, skip_batches=2),
+    ):
+        assert ds.options().autotune.enabled is False
+
+
 def test_truncation_is_applied_and_counted(small_corpus, tokenizer):
     limits = DataConfig(max_source_length=5, max_target_length=4)
     enc = encode_pairs(small_corpus.train[:200], tokenizer, limits)
