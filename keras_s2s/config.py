@@ -101,7 +101,8 @@ class ModelConfig:
 
     Attributes:
         rnn: Recurrent cell type, `gru` or `lstm`.
-        attention: `none` (the final encoder state is the only link), `bahdanau` or `luong`.
+        attention: `luong` (the default), `bahdanau`, or `none` (the final encoder state
+            is the only link between encoder and decoder: the plain seq2seq model).
         embedding_dim: Size of the source and target token embeddings.
         units: Hidden size of every RNN layer (per direction for a bidirectional encoder).
         encoder_layers: Number of stacked encoder RNN layers.
@@ -128,7 +129,7 @@ class ModelConfig:
     """
 
     rnn: str = _field("gru", choices=RNN_TYPES)
-    attention: str = _field("none", choices=ATTENTION_TYPES)
+    attention: str = _field("luong", choices=ATTENTION_TYPES)
     embedding_dim: int = 128
     units: int = 256
     encoder_layers: int = _field(1, flag="--layers", help="encoder and decoder layers")

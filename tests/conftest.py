@@ -72,7 +72,10 @@ def tokenizer(small_corpus):
 def tiny_config():
     from keras_s2s.config import RunConfig
 
+    # The plain model (no attention) keeps the shared fixtures fast; the attention
+    # models have their own fixtures (`exported_attention`, tests/parity_models.py).
     return RunConfig().override(
+        attention="none",
         vocab_size=100,
         embedding_dim=32,
         units=64,

@@ -138,6 +138,21 @@ def test_every_config_field_has_a_flag_derived_from_the_dataclasses():
     assert train - quickstart == {"--format", "--valid-fraction", "--skip-bad-lines"}
 
 
+def test_train_defaults_to_attention_and_the_plain_model_is_one_flag_away():
+    from keras_s2s.cli import _config_from_args, build_parser
+
+    def config_of(*argv):
+        return _config_from_args(build_parser().parse_args(["train", "--run-dir", "r", *argv]))
+
+    default = config_of()
+    assert (default.model.attention, default.model.luong_score) == ("luong", "general")
+    plain = config_of("--attention", "none")
+    assert plain.model.attention == "none"
+    assert plain.override(attention="luong") == default
+    # "general" scores take any encoder width, so --bidirectional alone is valid.
+    assert config_of("--bidirectional").model.attention == "luong"
+
+
 def test_corpus_command_writes_the_embedded_corpus(tmp_path):
     assert main(["corpus", "--out", str(tmp_path)]) == 0
     lines = (tmp_path / "train.tsv").read_text(encoding="utf-8").splitlines()
