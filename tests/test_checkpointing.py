@@ -88,7 +88,8 @@ def _tiny_model():
     from keras_s2s.training import compile_model
 
     keras.utils.set_random_seed(0)
-    model = compile_model(build_model(ModelConfig(units=8, embedding_dim=4), 20), RunConfig())
+    config = ModelConfig(attention="none", units=8, embedding_dim=4)
+    model = compile_model(build_model(config, 20), RunConfig())
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -135,7 +136,13 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, sm
 
     poison = Poison()
     config = RunConfig().override(
-        vocab_size=60, units=8, embedding_dim=4, batch_size=32, epochs=3, checkpoint_steps=2
+        attention="none",
+        vocab_size=60,
+        units=8,
+        embedding_dim=4,
+        batch_size=32,
+        epochs=3,
+        checkpoint_steps=2,
     )
     pairs = small_corpus.train[:400]
     steps = None
@@ -241,7 +248,9 @@ def test_train_refuses_unrestorable_checkpoints_unless_restarted(tmp_path, small
     from keras_s2s.config import RunConfig
     from keras_s2s.training import RunDirError, train
 
-    config = RunConfig().override(vocab_size=60, units=8, embedding_dim=4, epochs=1)
+    config = RunConfig().override(
+        attention="none", vocab_size=60, units=8, embedding_dim=4, epochs=1
+    )
     pairs, valid = small_corpus.train[:200], small_corpus.valid[:40]
     run = str(tmp_path / "run")
     train(config, pairs, valid, run, verbose=0)

@@ -121,7 +121,8 @@ def test_after_prepare_model_keras_symbolic_build_would_create_nothing():
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
-        model = compile_model(build_model(ModelConfig(units=8, embedding_dim=4), 20), RunConfig())
+        config = ModelConfig(attention="none", units=8, embedding_dim=4)
+        model = compile_model(build_model(config, 20), RunConfig())
     x = {"source_ids": np.array([[4, 5, 0]]), "decoder_input_ids": np.array([[2, 6, 7]])}
     y = np.array([[6, 7, 3]])
     prepare_model(model, strategy, (x, y))

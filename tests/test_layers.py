@@ -142,7 +142,7 @@ def test_dot_score_with_bidirectional_encoder_is_a_config_error():
 
 def test_step_without_attention_returns_no_weights():
     keras.utils.set_random_seed(0)
-    model = build_model(ModelConfig(units=8, embedding_dim=4, dropout=0.0), VOCAB)
+    model = build_model(ModelConfig(attention="none", units=8, embedding_dim=4, dropout=0.0), VOCAB)
     s2s = Seq2Seq.from_model(model)
     state = s2s.encode(tf.constant([[5, 6, 0]]))
     _, _, weights = s2s.step(tf.constant([2]), state)

@@ -10,8 +10,8 @@ from keras_s2s.training import compile_model
 
 VOCAB = 40
 CONFIGS = {
-    "gru": ModelConfig(units=16, embedding_dim=8, dropout=0.0),
-    "lstm-bi-2": ModelConfig(
+    "gru": ModelConfig(attention="none", units=16, embedding_dim=8, dropout=0.0),
+    "lstm-bi-2-luong": ModelConfig(  # the default attention, on a 2-layer bi-LSTM
         rnn="lstm",
         units=16,
         embedding_dim=8,

@@ -65,7 +65,7 @@ def test_a_target_vocabulary_decoder_returns_joint_ids(tokenizer):
     from keras_s2s.config import EOS_ID
     from keras_s2s.models import Seq2Seq, build_model
 
-    config = RunConfig().override(units=8, embedding_dim=4, max_length=5)
+    config = RunConfig().override(attention="none", units=8, embedding_dim=4, max_length=5)
     target_ids = [0, 1, 2, 3, 57, 61, 80]
     keras.utils.set_random_seed(0)
     model = build_model(config.model, tokenizer.vocab_size, target_ids=target_ids)
