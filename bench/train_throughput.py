@@ -111,7 +111,11 @@ def keras_dataset(batches):
 
     signature = ({"source_ids": spec, "decoder_input_ids": spec}, spec)
     ds = tf.data.Dataset.from_generator(gen, output_signature=signature)
-    return ds.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(-1)
+    # As the package's pipeline: no autotuning, whose thread delays deleting the iterator.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return ds.prefetch(2).with_options(options)
 
 
 def compile_legacy(model, config):
