@@ -12,11 +12,14 @@ pass, with the same formula as Keras:
     v += (g^2 - v) * (1 - beta_2)
     var -= alpha * m / (sqrt(v) + epsilon)
 
-`FusedAdam` also makes an embedding's gradient (IndexedSlices) dense before clipping,
-because Keras 3 mis-squares repeated ids (see `FusedAdam.apply`). Everything else is
-Keras' `Adam`: its variables (so checkpoints, `.keras` files and resumes are
-unchanged), gradient clipping, learning-rate handling, and the fallback to Keras' own
-update where the kernel does not apply (AMSGrad, non-float32 variables).
+An embedding's gradient (IndexedSlices) keeps Keras' own handling: Keras 3 squares the
+slices of an id repeated in a batch before summing them, in `global_clipnorm`'s global
+norm and, without clipping, in Adam's second moment (clipping hands the gradient over
+dense). Making it dense first, as textbook Adam, was measured and lost badly on
+Multi30k (docs/design.md, bench/README.md). Everything else is Keras' `Adam`: its
+variables (so checkpoints, `.keras` files and resumes are unchanged), gradient
+clipping, learning-rate handling, and the fallback to Keras' update where the kernel
+does not apply (AMSGrad, non-float32 variables).
 """
 
 from __future__ import annotations
@@ -39,20 +42,9 @@ class FusedAdam(keras.optimizers.Adam):
         >>> model.compile(optimizer=FusedAdam(3e-3, global_clipnorm=1.0), loss=...)
     """
 
-    def apply(self, grads, trainable_variables=None):
-        """Applies `grads`, an embedding's IndexedSlices made dense first.
-
-        An embedding's gradient lists a row once per occurrence of its id. Keras 3
-        squares those slices before summing them, both in the global norm that
-        `global_clipnorm` divides by and in Adam's second moment, so a repeated id
-        counts as sum(g_i^2) instead of (sum g_i)^2. Dense, it is Adam's update.
-        """
-        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        return super().apply(grads, trainable_variables)
-
     def update_step(self, gradient, variable, learning_rate):
         """Applies one Adam update to `variable` (a `tf.Variable`) from `gradient`."""
-        if self.amsgrad or variable.dtype != tf.float32:
+        if self.amsgrad or variable.dtype != tf.float32 or isinstance(gradient, tf.IndexedSlices):
             return super().update_step(gradient, variable, learning_rate)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
