@@ -61,7 +61,6 @@ from keras_s2s.integrity import (
 )
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.models import build_model
-from keras_s2s.optimizers import FusedAdam
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -218,15 +217,14 @@ def _fit_verbosity(verbose):
 
 
 def compile_model(model: keras.Model, config: RunConfig) -> keras.Model:
-    """Compiles with Adam (`FusedAdam`), global-norm clipping, the masked loss and XLA
-    if asked.
+    """Compiles with Adam, global-norm clipping, the masked loss and XLA if asked.
 
     The token metrics belong to the model (`keras_s2s.models.Seq2SeqModel`), which
     computes them on validation data only.
     """
     clip = {"global_clipnorm": config.train.clipnorm} if config.train.clipnorm else {}
     model.compile(
-        optimizer=FusedAdam(config.train.learning_rate, **clip),
+        optimizer=keras.optimizers.Adam(config.train.learning_rate, **clip),
         loss=MaskedSparseCategoricalCrossentropy(config.train.label_smoothing),
         jit_compile=config.train.jit_compile,
     )
