@@ -103,6 +103,8 @@ def keras_dataset(batches):
     """Numpy batches as the `tf.data.Dataset` of `(inputs, labels)` that `fit` reads."""
     import tensorflow as tf
 
+    from keras_s2s.input_pipeline import prefetched
+
     spec = tf.TensorSpec([None, None], tf.int32)
 
     def gen():
@@ -111,11 +113,7 @@ def keras_dataset(batches):
 
     signature = ({"source_ids": spec, "decoder_input_ids": spec}, spec)
     ds = tf.data.Dataset.from_generator(gen, output_signature=signature)
-    # As the package's pipeline: no autotuning, whose thread delays deleting the iterator.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    ds = ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
-    return ds.prefetch(2).with_options(options)
+    return prefetched(ds.apply(tf.data.experimental.assert_cardinality(len(batches))))
 
 
 def compile_legacy(model, config):

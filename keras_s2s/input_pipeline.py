@@ -185,7 +185,11 @@ def make_dataset(encoded: Encoded, config: TrainConfig) -> tf.data.Dataset:
     else:
         ds = ds.padded_batch(config.batch_size, padding_values=padding)
         batches = -(-len(encoded) // config.batch_size)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
+    return prefetched(ds.apply(tf.data.experimental.assert_cardinality(batches)))
+
+
+def prefetched(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """`ds` as `fit` should read it: two batches prefetched, tf.data autotuning off."""
     # No autotuning: deleting an autotuned iterator waits for tf.data's optimisation
     # thread to wake up, which kept the end of `fit` waiting 20-30 s of many epochs
     # (docs/design.md). Two prefetched batches keep the model fed: a batch takes
