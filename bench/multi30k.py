@@ -173,6 +173,14 @@ def parse_args(argv=None):
         help="kept after the attention training for its evaluation and export "
         "(default: 4, or budget / 4 if that is smaller)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override one field of the attention recipe, e.g. --set seed=1 --set dropout=0 "
+        "(VALUE read as JSON, else as a string; repeatable; recorded in the report)",
+    )
     p.add_argument("--overwrite", action="store_true", help="delete earlier run dirs first")
     p.add_argument("--skip-onnx-check", action="store_true", help="do not re-score the export")
     p.add_argument("--smoke", action="store_true", help="benchutil.smoke_corpus, tiny models")
@@ -180,10 +188,30 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if not args.smoke and not args.data_dir:
         p.error("--data-dir is required (or --smoke)")
+    args.set = dict(parse_override(item, p) for item in args.set)
+    if args.set:
+        from keras_s2s.config import ConfigError, RunConfig
+
+        try:  # an unknown field or a bad value fails here, not after the data is read
+            RunConfig().override(**{**ATTENTION, **args.set})
+        except (ConfigError, TypeError, ValueError) as err:
+            p.error(f"--set: {err}")
     if args.smoke:
         args.data_dir = None
         args.budget_minutes, args.baseline_minutes, args.reserve_minutes = 3.0, 0.25, 1.5
     return args
+
+
+def parse_override(item: str, parser) -> tuple[str, object]:
+    """`FIELD=VALUE` -> `(FIELD, value)`, the value read as JSON (`0`, `1e-3`, `true`)
+    or else kept as a string (`gru`)."""
+    field, sep, text = item.partition("=")
+    if not sep or not field:
+        parser.error(f"--set takes FIELD=VALUE, got {item!r}")
+    try:
+        return field, json.loads(text)
+    except json.JSONDecodeError:
+        return field, text
 
 
 def make_recorder():
@@ -356,7 +384,10 @@ def main(argv=None):
         "test_sentences": len(corpus["test_sources"]),
     }
     log(f"data: {report['data']}")
-    recipes = {"baseline": BASELINE, "attention": ATTENTION}
+    recipes = {"baseline": BASELINE, "attention": {**ATTENTION, **args.set}}
+    if args.set:
+        report["attention_overrides"] = args.set
+        log(f"attention recipe overrides: {args.set}")
     if args.smoke:
         recipes = {name: {**recipe, **SMOKE} for name, recipe in recipes.items()}
 
