@@ -167,29 +167,43 @@ class TimeBudget(keras.callbacks.Callback):
 class ThroughputLogger(keras.callbacks.Callback):
     """Adds `target_tokens_per_second` to each epoch's logs: training batches only.
 
-    The clock stops when validation starts, so validation time is not counted.
+    The clock stops when validation starts, so validation time is not counted. An epoch
+    cut short (a time budget, a NaN) counts the share of its tokens that its batches
+    trained, `target_tokens * batches / steps`: exact for whole epochs, approximate for
+    a partial one (bucketed batches differ in length).
+
+    Args:
+        target_tokens: Label tokens in the batches this `fit` epoch will run.
     """
 
-    def __init__(self, target_tokens: int):
+    def __init__(self, target_tokens: float):
         super().__init__()
         self.target_tokens = target_tokens
         self._start = 0.0
         self._elapsed = None
+        self._batches = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
         self._elapsed = None
+        self._batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
 
     def on_test_begin(self, logs=None):
         if self._elapsed is None:
             self._elapsed = time.perf_counter() - self._start
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            elapsed = self._elapsed
-            if elapsed is None:
-                elapsed = time.perf_counter() - self._start
-            logs["target_tokens_per_second"] = self.target_tokens / max(elapsed, 1e-9)
+        if logs is None:
+            return
+        elapsed = self._elapsed
+        if elapsed is None:
+            elapsed = time.perf_counter() - self._start
+        steps = (self.params or {}).get("steps")
+        share = min(1.0, self._batches / steps) if steps else 1.0
+        logs["target_tokens_per_second"] = self.target_tokens * share / max(elapsed, 1e-9)
 
 
 class _OneEpochPerFit(keras.callbacks.Callback):

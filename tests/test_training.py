@@ -142,6 +142,23 @@ def test_time_budget_decays_the_learning_rate_with_the_clock():
     assert clock.learning_rate(500.0) == pytest.approx(1e-4)
 
 
+@pytest.mark.parametrize("batches,expected", [(10, 500.0), (4, 200.0)])
+def test_throughput_counts_only_the_batches_an_epoch_ran(monkeypatch, batches, expected):
+    from keras_s2s import training
+
+    now = iter([100.0, 102.0])  # epoch begins, validation begins: 2 s of training
+    monkeypatch.setattr(training.time, "perf_counter", lambda: next(now))
+    logger = training.ThroughputLogger(1000)
+    logger.set_params({"steps": 10})
+    logger.on_epoch_begin(0)
+    for batch in range(batches):  # 4: a time budget stopped the epoch after 4 of 10
+        logger.on_train_batch_end(batch)
+    logger.on_test_begin()
+    logs = {}
+    logger.on_epoch_end(0, logs)
+    assert logs["target_tokens_per_second"] == pytest.approx(expected)
+
+
 def test_a_target_vocabulary_run_decodes_to_joint_ids(tmp_path, small_corpus, tiny_config):
     import keras_s2s
 
