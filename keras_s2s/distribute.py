@@ -38,10 +38,8 @@ import os
 import keras
 import tensorflow as tf
 
-from keras_s2s.config import ConfigError
+from keras_s2s.config import STRATEGIES, ConfigError
 from keras_s2s.losses import _global_sum
-
-STRATEGIES = ("none", "mirrored", "multiworker")
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
