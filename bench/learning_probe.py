@@ -2,7 +2,7 @@
 """How fast does a recipe learn? Validation loss and token accuracy every N updates.
 
 Trains the Multi30k attention recipe of `bench/multi30k.py` as it was before the probes
-(`RECIPE`: joint output vocabulary, learning rate 1e-3) and each variant of it
+(`RECIPE`: GRU 512, joint output vocabulary, learning rate 1e-3) and each variant of it
 (`VARIANTS`: `RunConfig` fields overridden, so a row differs from `base` in exactly the
 fields it names) for `--updates` updates from seed 0 on the same bucketed batches, and
 validates on the whole validation set every `--every` updates. Counted in updates, not
@@ -34,7 +34,8 @@ from multi30k import ATTENTION, SMOKE, check_out_path, load_corpus
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-RECIPE = {**ATTENTION, "target_vocabulary": False, "learning_rate": 1e-3}
+# GRU 512: the recipe's model until 4e23fe9, when the probes ran.
+RECIPE = {**ATTENTION, "units": 512, "target_vocabulary": False, "learning_rate": 1e-3}
 VARIANTS = {
     "base": {},
     "scaled": {"luong_scaled": True},
@@ -144,7 +145,9 @@ def main(argv=None):
         with open(args.out, encoding="utf-8") as f:
             report = json.load(f)
     report.update(report_header("learning_probe", git_facts(), os.getloadavg()))
-    report["recipe"] = "bench/multi30k.py ATTENTION, target_vocabulary=False, learning_rate=1e-3"
+    report["recipe"] = (
+        "bench/multi30k.py ATTENTION, units=512, target_vocabulary=False, learning_rate=1e-3"
+    )
     report["updates"], report["every"] = args.updates, args.every
     report.setdefault("variants", {})
     names = args.variants.split(",")
