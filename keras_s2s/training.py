@@ -167,18 +167,21 @@ class TimeBudget(keras.callbacks.Callback):
 class ThroughputLogger(keras.callbacks.Callback):
     """Adds `target_tokens_per_second` to each epoch's logs: training batches only.
 
-    The clock stops when validation starts, so validation time is not counted. An epoch
-    cut short (a time budget, a NaN) counts the share of its tokens that its batches
-    trained, `target_tokens * batches / steps`: exact for whole epochs, approximate for
-    a partial one (bucketed batches differ in length).
+    The clock stops when validation starts, so validation time is not counted. The
+    tokens counted are the share of a whole epoch's that the batches run in this `fit`
+    epoch make up, `epoch_tokens * batches / epoch_steps`: exact for a whole epoch,
+    approximate for one resumed or cut short by a time budget (bucketed batches differ
+    in length).
 
     Args:
-        target_tokens: Label tokens in the batches this `fit` epoch will run.
+        epoch_tokens: Label tokens in one whole epoch.
+        epoch_steps: Batches in one whole epoch.
     """
 
-    def __init__(self, target_tokens: float):
+    def __init__(self, epoch_tokens: int, epoch_steps: int):
         super().__init__()
-        self.target_tokens = target_tokens
+        self.epoch_tokens = epoch_tokens
+        self.epoch_steps = epoch_steps
         self._start = 0.0
         self._elapsed = None
         self._batches = 0
@@ -201,9 +204,8 @@ class ThroughputLogger(keras.callbacks.Callback):
         elapsed = self._elapsed
         if elapsed is None:
             elapsed = time.perf_counter() - self._start
-        steps = (self.params or {}).get("steps")
-        share = min(1.0, self._batches / steps) if steps else 1.0
-        logs["target_tokens_per_second"] = self.target_tokens * share / max(elapsed, 1e-9)
+        tokens = self.epoch_tokens * self._batches / self.epoch_steps
+        logs["target_tokens_per_second"] = tokens / max(elapsed, 1e-9)
 
 
 class _OneEpochPerFit(keras.callbacks.Callback):
@@ -347,9 +349,9 @@ def load_or_train_tokenizer(
     return tokenizer
 
 
-def _log_callbacks(run_dir: str, target_tokens: float) -> list:
+def _log_callbacks(run_dir: str, epoch_tokens: int, epoch_steps: int) -> list:
     return [
-        ThroughputLogger(target_tokens),
+        ThroughputLogger(epoch_tokens, epoch_steps),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "log.csv"), append=True),
         keras.callbacks.TensorBoard(
@@ -469,8 +471,6 @@ def train(
             break
         epoch = state.epoch
         ds = make_epoch_dataset(train_data, config.train, epoch, skip_batches=state.batch)
-        # A resumed epoch trains only its remaining batches (approximately this share).
-        share = 1.0 - state.batch / steps_per_epoch
         if distributed:
             ds = shard_by_data(ds)
         resume = ResumeCheckpoint(
@@ -484,7 +484,7 @@ def train(
             epochs=config.train.epochs,
             callbacks=[
                 *([ScalarLogs()] if distributed else []),
-                *_log_callbacks(run_dir, train_data.target_tokens * share),
+                *_log_callbacks(run_dir, train_data.target_tokens, steps_per_epoch),
                 clock,  # before `resume`, so a checkpoint records the time spent
                 resume,
                 *callbacks,

@@ -148,8 +148,7 @@ def test_throughput_counts_only_the_batches_an_epoch_ran(monkeypatch, batches, e
 
     now = iter([100.0, 102.0])  # epoch begins, validation begins: 2 s of training
     monkeypatch.setattr(training.time, "perf_counter", lambda: next(now))
-    logger = training.ThroughputLogger(1000)
-    logger.set_params({"steps": 10})
+    logger = training.ThroughputLogger(epoch_tokens=1000, epoch_steps=10)
     logger.on_epoch_begin(0)
     for batch in range(batches):  # 4: a time budget stopped the epoch after 4 of 10
         logger.on_train_batch_end(batch)
