@@ -7,7 +7,8 @@ runners taking turns per repeat so that a change of load hits all of them:
 
 1. `default_vs_fp32_baseline`: the package's training (`keras_s2s.training.compile_model`
    over `keras_s2s.models.build_model`, with the recipe's target vocabulary) against the
-   training before issue #12 (`compile_legacy`: fp32, no XLA, the joint vocabulary).
+   training before issue #12 (`compile_legacy`: fp32, no XLA, the joint vocabulary,
+   Keras' own GRU loop: `keras_rnn_layers`).
    Both start from seed 0 and are then scored on the validation set: cross-entropy per
    token without label smoothing, the log of the `Perplexity` metric.
 2. `keras_vs_pytorch`: the same model and joint vocabulary in Keras and in PyTorch
@@ -30,6 +31,7 @@ Usage (from the repository root; PyTorch comes with `pip install -e '.[bench]'`)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
@@ -157,13 +159,36 @@ def compile_legacy(model, config):
     return plain
 
 
+@contextlib.contextmanager
+def keras_rnn_layers():
+    """Models built inside use `keras.layers.GRU`/`LSTM`, as before issue #12.
+
+    The package's `keras_s2s.recurrent` layers have the same weights and mathematics but
+    project the inputs outside the time loop; the fp32 baseline keeps Keras' loop.
+    """
+    import keras
+
+    from keras_s2s import models
+
+    def make_rnn(rnn, units, name):
+        layer_cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
+        return layer_cls(units, return_sequences=True, return_state=True, name=name)
+
+    saved, models._make_rnn = models._make_rnn, make_rnn
+    try:
+        yield
+    finally:
+        models._make_rnn = saved
+
+
 class KerasRunner:
     """One model built and compiled as the package does (or the legacy way), from seed 0.
 
     Args:
         config: The `RunConfig`.
         vocab_size: The tokenizer's (joint) vocabulary size.
-        legacy: Compile with `compile_legacy` instead of `keras_s2s.training.compile_model`.
+        legacy: Build with Keras' GRU/LSTM layers (`keras_rnn_layers`) and compile with
+            `compile_legacy` instead of `keras_s2s.training.compile_model`.
         target_ids: Restrict the decoder to these joint ids; the batches, in joint ids,
             are renumbered for it with `keras_s2s.input_pipeline.target_lookup`.
     """
@@ -176,7 +201,10 @@ class KerasRunner:
         from keras_s2s.training import compile_model
 
         keras.utils.set_random_seed(config.train.seed)
-        model = build_model(config.model, vocab_size, seed=config.train.seed, target_ids=target_ids)
+        with keras_rnn_layers() if legacy else contextlib.nullcontext():
+            model = build_model(
+                config.model, vocab_size, seed=config.train.seed, target_ids=target_ids
+            )
         self.model = compile_legacy(model, config) if legacy else compile_model(model, config)
         self.model.optimizer.build(self.model.trainable_variables)
         self.lookup = None if target_ids is None else target_lookup(target_ids, vocab_size)

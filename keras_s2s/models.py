@@ -28,6 +28,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
+from keras_s2s import recurrent
 from keras_s2s.config import PAD_ID, ModelConfig
 from keras_s2s.layers import make_attention
 from keras_s2s.losses import MaskedAccuracy, Perplexity
@@ -39,7 +40,8 @@ DECODER_NAME = "decoder"
 
 
 def _make_rnn(rnn: str, units: int, name: str) -> keras.layers.RNN:
-    layer_cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
+    # Keras' GRU/LSTM with the input projection out of the time loop: same weights.
+    layer_cls = {"gru": recurrent.GRU, "lstm": recurrent.LSTM}[rnn]
     return layer_cls(units, return_sequences=True, return_state=True, name=name)
 
 
