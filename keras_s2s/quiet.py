@@ -2,7 +2,7 @@
 """Keeping TensorFlow's start-up lines off the terminal, without hiding real errors.
 
 TensorFlow's C++ runtime writes to file descriptor 2 directly when it loads and probes
-for devices (absl's `InitializeLog` warning, the oneDNN notice, "Could not find cuda
+for devices (absl's `InitializeLog` warning, the oneDNN notices, "Could not find cuda
 drivers", "failed call to cuInit"); `TF_CPP_MIN_LOG_LEVEL` does not silence all of them
 (tensorflow#100442), and Python's `sys.stderr` cannot catch them. `captured_stderr`
 points descriptor 2 at a temporary file for the length of a block instead, so the CLI
@@ -64,3 +64,7 @@ def load_tensorflow(*, show: bool = False) -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+        # On some AVX-512 hosts oneDNN logs, once per process and at error level, that it
+        # leaves bool tensors to Eigen; the first bool op prints it (a masked RNN's
+        # transpose in the first training step), so one runs here, inside the capture.
+        tf.transpose(tf.constant([[True]]))
