@@ -193,7 +193,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from keras_s2s.quiet import load_tensorflow
 
     start = time.perf_counter()
-    load_tensorflow(show=args.verbose)
+    load_tensorflow(show=args.verbose, run_op=config.train.strategy != "multiworker")
     from keras_s2s.training import train
 
     result = train(config, train_pairs, valid, args.run_dir, restart=args.restart)

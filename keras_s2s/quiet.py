@@ -57,14 +57,23 @@ def captured_stderr(*, show: bool = False, expected: tuple[type[BaseException], 
         capture.close()
 
 
-def load_tensorflow(*, show: bool = False) -> None:
-    """Imports TensorFlow and Keras and lets TensorFlow probe its devices, quietly."""
+def load_tensorflow(*, show: bool = False, run_op: bool = True) -> None:
+    """Imports TensorFlow and Keras and lets TensorFlow probe its devices, quietly.
+
+    Args:
+        show: Capture nothing (the CLI's `--verbose`).
+        run_op: Also run one op, which starts TensorFlow's eager context. Pass False when
+            the process will create a `MultiWorkerMirroredStrategy`, which must configure
+            its collective ops before that context starts.
+    """
     with captured_stderr(show=show):
         import keras  # noqa: F401
         import tensorflow as tf
 
         tf.config.list_physical_devices()
-        # On some AVX-512 hosts oneDNN logs, once per process and at error level, that it
-        # leaves bool tensors to Eigen; the first bool op prints it (a masked RNN's
-        # transpose in the first training step), so one runs here, inside the capture.
-        tf.transpose(tf.constant([[True]]))
+        if run_op:
+            # On some hosts (seen on one with AVX-512) oneDNN logs, once per process and
+            # at error level, that it leaves bool tensors to Eigen; the first bool op
+            # prints it (a masked RNN's transpose in the first training step), so one
+            # runs here, inside the capture.
+            tf.transpose(tf.constant([[True]]))
