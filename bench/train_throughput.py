@@ -38,6 +38,7 @@ import os
 import statistics
 import sys
 import time
+from unittest import mock
 
 from benchutil import RESULTS, CpuMeter, git_facts, print_table, report_header, write_json
 from multi30k import ATTENTION, SMOKE, check_out_path, load_corpus
@@ -159,9 +160,8 @@ def compile_legacy(model, config):
     return plain
 
 
-@contextlib.contextmanager
 def keras_rnn_layers():
-    """Models built inside use `keras.layers.GRU`/`LSTM`, as before issue #12.
+    """A context in which models are built with `keras.layers.GRU`/`LSTM`, as before #12.
 
     The package's `keras_s2s.recurrent` layers have the same weights and mathematics but
     project the inputs outside the time loop; the fp32 baseline keeps Keras' loop.
@@ -170,15 +170,7 @@ def keras_rnn_layers():
 
     from keras_s2s import models
 
-    def make_rnn(rnn, units, name):
-        layer_cls = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
-        return layer_cls(units, return_sequences=True, return_state=True, name=name)
-
-    saved, models._make_rnn = models._make_rnn, make_rnn
-    try:
-        yield
-    finally:
-        models._make_rnn = saved
+    return mock.patch.dict(models.RNN_LAYERS, {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM})
 
 
 class KerasRunner:

@@ -39,10 +39,13 @@ ENCODER_NAME = "encoder"
 DECODER_NAME = "decoder"
 
 
+# The layer class of each `ModelConfig.rnn`: Keras' GRU/LSTM with the input projection
+# out of the time loop (same weights). Benchmarks swap in Keras' own for a baseline.
+RNN_LAYERS = {"gru": recurrent.GRU, "lstm": recurrent.LSTM}
+
+
 def _make_rnn(rnn: str, units: int, name: str) -> keras.layers.RNN:
-    # Keras' GRU/LSTM with the input projection out of the time loop: same weights.
-    layer_cls = {"gru": recurrent.GRU, "lstm": recurrent.LSTM}[rnn]
-    return layer_cls(units, return_sequences=True, return_state=True, name=name)
+    return RNN_LAYERS[rnn](units, return_sequences=True, return_state=True, name=name)
 
 
 def states_per_layer(rnn: str) -> int:

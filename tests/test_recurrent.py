@@ -97,13 +97,7 @@ def test_models_saved_with_keras_layers_load_and_agree(tmp_path, monkeypatch, rn
     config = ModelConfig(rnn=rnn, units=8, embedding_dim=4, dropout=0.0, attention="luong")
     plain = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[rnn]
     with monkeypatch.context() as m:
-        m.setattr(
-            models,
-            "_make_rnn",
-            lambda kind, units, name: plain(
-                units, return_sequences=True, return_state=True, name=name
-            ),
-        )
+        m.setitem(models.RNN_LAYERS, rnn, plain)
         keras.utils.set_random_seed(0)
         old = models.build_model(config, vocab_size=20)
         assert type(old.get_layer("encoder").rnn_layers[0]) is plain
