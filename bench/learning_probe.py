@@ -34,7 +34,7 @@ from multi30k import ATTENTION, SMOKE, check_out_path, load_corpus
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# GRU 512: the recipe's model until 4e23fe9, when the probes ran.
+# The recipe when the probes ran: GRU 512 with the joint vocabulary at 1e-3.
 RECIPE = {**ATTENTION, "units": 512, "target_vocabulary": False, "learning_rate": 1e-3}
 VARIANTS = {
     "base": {},

@@ -27,6 +27,7 @@ NORMALIZATIONS = ("nmt_nfkc", "nfkc", "identity")
 LUONG_SCORES = ("general", "dot")
 CORPUS_FORMATS = ("tsv", "anki", "jsonl", "parallel")
 STRATEGIES = ("none", "mirrored", "multiworker")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")  # keras_s2s.precision
 
 # Special ids are part of the public contract (docs/design.md): every tokenizer,
 # model and exported graph agrees on them.
@@ -267,6 +268,11 @@ class TrainConfig:
             in docs/design.md, "XLA on CPU"). XLA draws other dropout masks than plain
             TensorFlow, so a run is reproduced (and resumed bit-identically) under the
             same setting.
+        precision: `auto`, `float32` or `mixed_bfloat16` (float32 variables, bf16
+            matmuls). `auto` trains in mixed_bfloat16 on a CPU with native bf16 (the
+            `avx512_bf16` or `amx_bf16` flag), without GPU or distribution strategy,
+            and in float32 elsewhere (`keras_s2s.precision`). The saved model and
+            every export are float32 either way.
     """
 
     batch_size: int = 64
@@ -290,9 +296,16 @@ class TrainConfig:
         "decays with it; 0: none",
     )
     jit_compile: bool = _field(False, help="XLA-compile the train and validation steps")
+    precision: str = _field(
+        "auto",
+        choices=PRECISIONS,
+        help="training precision; auto: mixed_bfloat16 on CPUs with native bf16, "
+        "else float32 (saved models are float32)",
+    )
 
     def __post_init__(self):
         _check_choice("strategy", self.strategy, STRATEGIES)
+        _check_choice("precision", self.precision, PRECISIONS)
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}")
         for name in ("batch_size", "epochs", "learning_rate"):

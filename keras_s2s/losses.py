@@ -17,8 +17,11 @@ _PACKAGE = "keras_s2s"
 
 
 def _token_cross_entropy(labels, logits):
-    """Returns (cross-entropy `[batch, time]`, mask `[batch, time]` as float)."""
+    """Returns (cross-entropy `[batch, time]`, mask `[batch, time]` as float32)."""
     labels = tf.cast(labels, tf.int32)
+    # Mixed-precision logits are bf16 (8 significant bits): the softmax and its sum over
+    # the vocabulary run in float32, as the loss's do (Keras casts the loss's inputs).
+    logits = tf.cast(logits, tf.float32)
     mask = tf.cast(tf.not_equal(labels, PAD_ID), logits.dtype)
     ce = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
     return ce * mask, mask

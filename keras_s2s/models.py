@@ -32,6 +32,7 @@ from keras_s2s import recurrent
 from keras_s2s.config import PAD_ID, ModelConfig
 from keras_s2s.layers import make_attention
 from keras_s2s.losses import MaskedAccuracy, Perplexity
+from keras_s2s.precision import dtype_policy
 
 _PACKAGE = "keras_s2s"
 
@@ -444,6 +445,7 @@ def build_model(
     vocab_size: int,
     seed: int | None = None,
     target_ids: list[int] | None = None,
+    precision: str = "float32",
 ) -> keras.Model:
     """Builds the teacher-forced training model (not compiled).
 
@@ -454,11 +456,19 @@ def build_model(
         target_ids: The decoder's vocabulary as joint ids, when it is restricted
             (`config.target_vocabulary`); decoder inputs and logits are then in that
             space, `len(target_ids)` wide.
+        precision: The Keras dtype policy of its layers: "float32", or
+            "mixed_bfloat16" for training (`keras_s2s.precision`; variables stay
+            float32, so the weights move to a float32 model unchanged).
 
     Returns:
         A functional `Seq2SeqModel` mapping `{"source_ids", "decoder_input_ids"}` (int32,
         0-padded) to logits `[batch, target_time, vocab_size]`.
     """
+    with dtype_policy(precision):
+        return _build_model(config, vocab_size, seed, target_ids)
+
+
+def _build_model(config, vocab_size, seed, target_ids) -> keras.Model:
     source_ids = keras.Input(shape=(None,), dtype="int32", name="source_ids")
     decoder_input_ids = keras.Input(shape=(None,), dtype="int32", name="decoder_input_ids")
     encoder = Encoder(

@@ -61,6 +61,7 @@ from keras_s2s.integrity import (
 )
 from keras_s2s.losses import MaskedSparseCategoricalCrossentropy
 from keras_s2s.models import build_model
+from keras_s2s.precision import resolve as resolve_precision
 from keras_s2s.tokenizer import MODEL_FILENAME, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,20 @@ def load_model(path: str, *, compile: bool = False) -> keras.Model:
         ) from None
 
 
+def _with_weights_of(target: keras.Model, source: keras.Model) -> keras.Model:
+    """`target` holding `source`'s weights and optimizer state (the same architecture,
+    compiled alike); `source` itself if they are one model."""
+    if target is not source:
+        target.set_weights(source.get_weights())
+        if not target.optimizer.built:
+            target.optimizer.build(target.trainable_variables)
+        for mine, theirs in zip(
+            target.optimizer.variables, source.optimizer.variables, strict=True
+        ):
+            mine.assign(theirs.numpy())
+    return target
+
+
 def save_model(model: keras.Model, path: str) -> None:
     """Saves a `.keras` file atomically: a temporary file in the same folder, renamed."""
     folder, name = os.path.split(path)
@@ -424,18 +439,24 @@ def train(
         valid_data = to_target_space(valid_data, target_ids)
     valid_ds = make_dataset(valid_data, config.train)
     distributed = is_distributed(strategy)
+    precision = resolve_precision(config.train.precision, strategy=config.train.strategy)
+    logger.info("training precision: %s", precision)
+
+    def new_model(precision):
+        return build_model(
+            config.model,
+            tokenizer.vocab_size,
+            seed=config.train.seed,
+            target_ids=target_ids,
+            precision=precision,
+        )
 
     with strategy.scope():
-        model = compile_model(
-            build_model(
-                config.model,
-                tokenizer.vocab_size,
-                seed=config.train.seed,
-                target_ids=target_ids,
-            ),
-            config,
-        )
+        model = compile_model(new_model(precision), config)
         model.optimizer.build(model.trainable_variables)
+    # What model.keras holds: float32 layers (translators and exports compute in
+    # float32 whatever the training precision), given the trained float32 variables.
+    saved = model if precision == "float32" else compile_model(new_model("float32"), config)
     if distributed:
         prepare_model(model, strategy, next(iter(valid_ds)))
         valid_ds = shard_by_data(valid_ds)
@@ -510,7 +531,7 @@ def train(
         state.epoch, state.batch = epoch + 1, 0
         if logs["val_loss"] < state.best:
             state.best, state.wait = logs["val_loss"], 0
-            save_model(model, keras_path)
+            save_model(_with_weights_of(saved, model), keras_path)
             write_run_checksums(run_dir, RUN_FILES)
         else:
             state.wait += 1
@@ -521,7 +542,7 @@ def train(
     if not os.path.exists(keras_path):
         # No epoch finished with a finite validation loss (nothing was selected): keep
         # the current weights so the run can still be inspected.
-        save_model(model, keras_path)
+        save_model(_with_weights_of(saved, model), keras_path)
 
     best = load_model(keras_path, compile=True)
     evaluation = best.evaluate(valid_ds, verbose=0, return_dict=True)
@@ -545,6 +566,7 @@ def train(
         "target_tokens_per_second": state.history.get("target_tokens_per_second", []),
         "train_data_sha256": fingerprint,
         "fit_seconds": round(state.elapsed, 1),
+        "precision": precision,
     }
     write_json_atomic(os.path.join(run_dir, METRICS_FILENAME), metrics)
     write_run_checksums(run_dir, RUN_FILES)

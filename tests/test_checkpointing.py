@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_s2s.checkpointing import CheckpointStore, TrainingState
 from keras_s2s.generated_corpus import generate_default_corpus
+from keras_s2s.precision import resolve
 from keras_s2s.readers import write_pairs
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -28,7 +29,7 @@ def corpus_file(tmp_path_factory):
     return str(path)
 
 
-def _train(corpus, run_dir, dropout, jit=False, fault=None):
+def _train(corpus, run_dir, dropout, jit=False, fault=None, precision="auto"):
     env = dict(ENV, KERAS_S2S_FAULT=fault) if fault else ENV
     return subprocess.run(
         [
@@ -36,7 +37,7 @@ def _train(corpus, run_dir, dropout, jit=False, fault=None):
             "--epochs", "2", "--units", "16", "--embedding-dim", "8", "--vocab-size", "60",
             "--batch-size", "16", "--checkpoint-steps", "4", "--dropout", str(dropout),
             "--teacher-forcing-ratio", "0.8", "--deterministic", "--seed", "3",
-            *(["--jit-compile"] if jit else []),
+            "--precision", precision, *(["--jit-compile"] if jit else []),
         ],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
@@ -51,23 +52,38 @@ def _final_variables(run_dir):
 @pytest.mark.slow
 # XLA (`--jit-compile`) draws its own dropout masks; resuming must restore its RNG
 # state as exactly as plain TensorFlow's.
-@pytest.mark.parametrize("dropout, jit", [(0.0, False), (0.2, False), (0.2, True)])
-def test_killed_mid_epoch_then_resumed_is_bit_identical(corpus_file, tmp_path, dropout, jit):
-    straight = _train(corpus_file, str(tmp_path / "straight"), dropout, jit)
+# "auto" is bf16 on a CPU with native bf16 and float32 elsewhere; both are also asked
+# for explicitly, so every host checks both.
+@pytest.mark.parametrize(
+    "dropout, jit, precision",
+    [
+        (0.0, False, "auto"),
+        (0.2, False, "float32"),
+        (0.2, False, "mixed_bfloat16"),
+        (0.2, True, "auto"),
+    ],
+)
+def test_killed_mid_epoch_then_resumed_is_bit_identical(
+    corpus_file, tmp_path, dropout, jit, precision
+):
+    straight = _train(corpus_file, str(tmp_path / "straight"), dropout, jit, precision=precision)
     assert straight.returncode == 0, straight.stderr[-2000:]
     metrics = json.loads((tmp_path / "straight" / "metrics.json").read_text())
     assert len(metrics["history"]["loss"]) == 2
+    assert metrics["precision"] == resolve(precision)
     kill_at = metrics["steps_per_epoch"] + 7  # batch 7 of epoch 2; checkpoints every 4
 
     run = str(tmp_path / "killed")
-    killed = _train(corpus_file, run, dropout, jit, fault=f"train_step:{kill_at}")
+    killed = _train(
+        corpus_file, run, dropout, jit, fault=f"train_step:{kill_at}", precision=precision
+    )
     assert killed.returncode == -signal.SIGKILL
     states = (tmp_path / "killed" / "backup").glob("*.state.json")
     newest = max(states, key=lambda p: int(p.name.split(".")[0].split("-")[1]))
     last = json.loads(newest.read_text())
     assert (last["epoch"], last["batch"]) == (1, 4)  # resumes mid-epoch 2, replaying 5-7
 
-    resumed = _train(corpus_file, run, dropout, jit)
+    resumed = _train(corpus_file, run, dropout, jit, precision=precision)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming {run} at epoch 2, batch {last['batch']}" in resumed.stderr
 

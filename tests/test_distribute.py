@@ -48,8 +48,11 @@ def test_two_workers_match_one_worker_on_the_same_global_batches(tmp_path):
     write_pairs(corpus.train[192:224], str(valid_file))
     common = ["train", "--train", str(train_file), "--valid", str(valid_file), *FLAGS]
 
+    # The workers train at the default precision, which a strategy makes float32 on any
+    # CPU (keras_s2s.precision); one worker on a bf16 CPU would default to bf16.
     single = subprocess.run(
-        [sys.executable, "-m", "keras_s2s", *common, "--run-dir", str(tmp_path / "single")],
+        [sys.executable, "-m", "keras_s2s", *common, "--precision", "float32",
+         "--run-dir", str(tmp_path / "single")],
         capture_output=True, text=True, env=ENV, timeout=600,
     )  # fmt: skip
     assert single.returncode == 0, single.stderr[-2000:]
@@ -91,6 +94,8 @@ def test_two_workers_match_one_worker_on_the_same_global_batches(tmp_path):
 
     want = history("single")
     for index in range(2):
+        metrics = json.loads((tmp_path / f"worker{index}" / "metrics.json").read_text())
+        assert metrics["precision"] == "float32"
         got = history(f"worker{index}")
         np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-5)
         np.testing.assert_allclose(got["val_loss"], want["val_loss"], rtol=1e-5)
