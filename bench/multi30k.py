@@ -278,6 +278,7 @@ def train_model(recipe, seconds, corpus, run_dir) -> dict:
         "config": config.to_dict(),
         "run_dir": portable(run_dir),
         "parameters": metrics["parameters"],
+        "precision": metrics["precision"],
         "vocab_size": metrics["vocab_size"],
         "target_vocab_size": metrics["target_vocab_size"],
         "time_slice_seconds": round(seconds, 1),
