@@ -8,7 +8,8 @@ variables, bf16 matmuls and activations, the loss in float32) or `"auto"`, which
 - **mixed_bfloat16** on a CPU with native bf16 dot products (`avx512_bf16` or
   `amx_bf16` in `/proc/cpuinfo`), no GPU visible and no distribution strategy. There
   its Multi30k GRU 512 epochs took ~92 s instead of ~131 s, and in 20 minutes it
-  reached 38.68 BLEU (bench/README.md).
+  reached 38.68 BLEU; it learns a little less per update, so in 45 minutes, where
+  float32 had converged, it scored 39.41 against 40.02 (bench/README.md).
 - **float32** everywhere else: on an AVX2-only CPU bf16 matmuls ran *slower* than
   float32 (they are emulated); GPUs were not measured; and a distributed run is promised
   to match a one-worker run (tests/test_distribute.py), which bf16 rounding of each
