@@ -48,17 +48,17 @@ CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 def machine_facts() -> dict:
     """CPU (model and vector flags), core count, platform and the library versions."""
-    cpu, flags = None, []
+    from keras_s2s.precision import cpu_flags
+
+    cpu = None
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            lines = f.read().splitlines()
-        cpu = next(
-            (ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), None
-        )
-        present = next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith("flags")), [])
-        flags = [flag for flag in CPU_FLAGS if flag in present]
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None
+            )
     except OSError:
         pass
+    flags = [flag for flag in CPU_FLAGS if flag in cpu_flags()]
     versions = {}
     for lib in LIBRARIES:
         try:
